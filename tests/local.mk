@@ -1,0 +1,19 @@
+# tests/: GoogleTest unit tests per library area and Bats suites per program.
+# Bats files speak TAP through automake's tap-driver, so each case counts.
+
+check_PROGRAMS += tests/unit/common_test
+tests_unit_common_test_SOURCES = \
+	tests/unit/common/digest_test.cc \
+	tests/unit/common/error_cli_test.cc \
+	tests/unit/common/fd_test.cc \
+	tests/unit/common/json_test.cc \
+	tests/unit/common/size_test.cc
+tests_unit_common_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_common_test_LDADD = $(BENCHER_COMMON_LIBS) $(GTEST_LIBS)
+TESTS += tests/unit/common_test
+
+TESTS += tests/bats/lint.bats
+if BUILD_KERNEL
+TESTS += tests/bats/kernel.bats
+endif
+EXTRA_DIST += tests/bats/lint.bats tests/bats/kernel.bats tests/bats/helpers.bash tests/summary
