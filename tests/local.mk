@@ -7,7 +7,8 @@ tests_unit_common_test_SOURCES = \
 	tests/unit/common/error_cli_test.cc \
 	tests/unit/common/fd_test.cc \
 	tests/unit/common/json_test.cc \
-	tests/unit/common/size_test.cc
+	tests/unit/common/size_test.cc \
+	tests/unit/common/vsock_control_test.cc
 tests_unit_common_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_common_test_LDADD = $(BENCHER_COMMON_LIBS) $(GTEST_LIBS)
 TESTS += tests/unit/common_test

@@ -1,0 +1,1 @@
+# bin/bencher-jailer/local.mk: build rules for bin/bencher-jailer (see Makefile.am).

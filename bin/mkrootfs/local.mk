@@ -1,0 +1,1 @@
+# bin/mkrootfs/local.mk: build rules for bin/mkrootfs (see Makefile.am).

@@ -1,0 +1,1 @@
+# init/local.mk: build rules for init (see Makefile.am).

@@ -1,0 +1,1 @@
+# tests/vmhost/local.mk: build rules for tests/vmhost (see Makefile.am).
