@@ -1,1 +1,15 @@
-# bin/oci-unpack/local.mk: build rules for bin/oci-unpack (see Makefile.am).
+# bin/oci-unpack/local.mk: build rules for oci-unpack and lib/oci (see Makefile.am).
+noinst_LIBRARIES += lib/liboci.a
+lib_liboci_a_SOURCES = \
+	lib/oci/blob.cc lib/oci/blob.hh \
+	lib/oci/flatten.cc lib/oci/flatten.hh \
+	lib/oci/image.cc lib/oci/image.hh \
+	lib/oci/registry.cc lib/oci/registry.hh \
+	lib/oci/source.cc lib/oci/source.hh
+lib_liboci_a_CPPFLAGS = $(AM_CPPFLAGS) $(ARCHIVE_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
+OCI_LIBS = lib/liboci.a $(BENCHER_COMMON_LIBS) $(ARCHIVE_LIBS) $(CURL_LIBS) -lpthread
+
+bin_PROGRAMS += oci-unpack
+oci_unpack_SOURCES = bin/oci-unpack/main.cc
+oci_unpack_CPPFLAGS = $(AM_CPPFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS)
+oci_unpack_LDADD = $(OCI_LIBS)

@@ -1,0 +1,179 @@
+// oci-unpack: the first stage of the pipeline (design.md): any OCI or Docker
+// image, local or in a registry, to one flattened tar stream (whiteouts
+// applied) plus the image config the runner needs. Never needs root.
+// The logic lives in lib/oci/; this file is the command line.
+#include <archive.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "common/cli.hh"
+#include "common/error.hh"
+#include "common/fd.hh"
+#include "common/json.hh"
+#include "common/log.hh"
+#include "common/size.hh"
+#include "oci/flatten.hh"
+#include "oci/registry.hh"
+#include "oci/source.hh"
+
+using namespace bencher;
+using namespace bencher::oci;
+
+namespace {
+
+const char kHelp[] =
+    "Usage: oci-unpack [OPTIONS] IMAGE\n"
+    "Flatten an OCI or Docker image into one tar stream on stdout.\n"
+    "\n"
+    "IMAGE is one of:\n"
+    "  DIR, DIR:TAG, DIR@sha256:HEX    an OCI image layout directory\n"
+    "  FILE[:TAG]                      a docker-save or oci-archive tarball\n"
+    "  DIR[:TAG]                       an unpacked docker-save directory\n"
+    "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST], HOST/REPO[:TAG]   a registry\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output FILE       write the tar stream to FILE (atomically)\n"
+    "      --output-dir DIR    extract the flattened tree to DIR (debugging)\n"
+    "      --config-out FILE   write the image config summary as JSON\n"
+    "      --platform OS/ARCH[/VARIANT]  pick from a multi-platform image\n"
+    "      --insecure          plain http to a loopback registry\n"
+    "      --cache-dir DIR     blob cache (default ~/.cache/bencher-runner/blobs)\n"
+    "      --max-size SIZE     uncompressed bytes allowed (default 64G); also\n"
+    "                          lifts the expansion-ratio limit to match\n"
+    "      --log-level LEVEL   error, warn, info or debug\n"
+    "      --help, --version\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 usage, 3 not found, 4 digest/size mismatch\n"
+    "or corrupt blob, 5 unsafe content, 6 registry or network failure.\n";
+
+struct Options {
+	std::string output, output_dir, config_out, cache_dir;
+	Platform platform = host_platform();
+	bool insecure = false;
+	uint64_t max_size = 0;
+	std::string image;
+};
+
+bool exists(const std::string& p) {
+	struct stat st {};
+	return ::stat(p.c_str(), &st) == 0;
+}
+
+std::string absolute(const std::string& p) {
+	if (!p.empty() && p[0] == '/') return p;
+	char buf[PATH_MAX];
+	if (!getcwd(buf, sizeof buf)) fail_errno("getcwd");
+	return std::string(buf) + "/" + p;
+}
+
+std::unique_ptr<Source> open_image(const std::string& image, const Options& o) {
+	std::string s = image;
+	auto remote = [&](const std::string& ref) {
+		RegistryOptions ro;
+		ro.insecure = o.insecure;
+		ro.cache_dir = o.cache_dir.empty() ? default_cache_dir() : absolute(o.cache_dir);
+		ro.progress = isatty(2);
+		return open_registry(parse_registry_ref(ref), ro);
+	};
+	if (s.compare(0, 9, "docker://") == 0) return remote(s.substr(9));
+	for (const char* prefix : {"oci:", "oci-archive:", "docker-archive:"}) {
+		size_t n = std::strlen(prefix);
+		if (s.compare(0, n, prefix) == 0) {
+			s = s.substr(n);
+			break;
+		}
+	}
+	if (exists(s)) return open_local(s, "", "");
+	size_t at = s.rfind('@');
+	if (at != std::string::npos && exists(s.substr(0, at))) {
+		std::string digest = s.substr(at + 1);
+		check_digest_syntax(digest, image);
+		return open_local(s.substr(0, at), "", digest);
+	}
+	size_t colon = s.rfind(':');
+	if (colon != std::string::npos && s.find('/', colon) == std::string::npos && exists(s.substr(0, colon)))
+		return open_local(s.substr(0, colon), s.substr(colon + 1), "");
+	if (looks_like_registry_ref(s)) return remote(s);
+	fail(image + ": no such image file or directory (registry images need a HOST/ prefix or docker://)", kExitNotFound);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+	return run_main("oci-unpack", [&] {
+		Options o;
+		cli::Parser p({"oci-unpack", kHelp});
+		p.value("output", 'o', [&](const std::string& v) { o.output = v; })
+		    .value("output-dir", 0, [&](const std::string& v) { o.output_dir = v; })
+		    .value("config-out", 0, [&](const std::string& v) { o.config_out = v; })
+		    .value("platform", 0, [&](const std::string& v) { o.platform = parse_platform(v); })
+		    .flag("insecure", 0, [&] { o.insecure = true; })
+		    .value("cache-dir", 0, [&](const std::string& v) { o.cache_dir = v; })
+		    .value("max-size", 0, [&](const std::string& v) { o.max_size = parse_size(v, "--max-size"); });
+		std::vector<std::string> args = p.parse(argc, argv);
+		if (args.size() != 1) fail_usage("expected one IMAGE (see --help)");
+		if (!o.output.empty() && !o.output_dir.empty()) fail_usage("--output and --output-dir exclude each other");
+		bool to_stdout = o.output.empty() && o.output_dir.empty();
+		if (to_stdout && isatty(1)) fail_usage("refusing to write a tar stream to a terminal (use -o FILE or a pipe)");
+
+		FlattenOptions fo;
+		if (o.max_size) {
+			// Raising the size limit raises the ratio limit in proportion:
+			// a legitimately huge, very compressible layer is the user's call.
+			uint64_t def = fo.max_size;
+			fo.max_size = o.max_size;
+			if (o.max_size > def) fo.max_ratio = fo.max_ratio * (o.max_size / def + 1);
+		}
+		std::unique_ptr<Source> src = open_image(args[0], o);
+		ResolvedImage img = src->resolve(o.platform);
+
+		std::unique_ptr<AtomicFile> file;
+		archive* a = nullptr;
+		if (o.output_dir.empty()) {
+			a = archive_write_new();
+			if (!a) fail("out of memory");
+			archive_write_set_format_pax_restricted(a);
+			// SCHILY.xattr only: GNU tar reads it and warns about LIBARCHIVE.xattr.
+			archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY");
+			int fd = 1;
+			if (!o.output.empty()) {
+				file = std::make_unique<AtomicFile>(o.output, 0644);
+				fd = file->fd();
+			}
+			if (archive_write_open_fd(a, fd) != ARCHIVE_OK)
+				fail(std::string("open output: ") + archive_error_string(a));
+		} else {
+			if (::mkdir(o.output_dir.c_str(), 0755) < 0 && errno != EEXIST) fail_errno("mkdir " + o.output_dir);
+			if (::chdir(o.output_dir.c_str()) < 0) fail_errno("chdir " + o.output_dir);
+			a = archive_write_disk_new();
+			if (!a) fail("out of memory");
+			int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_XATTR |
+				    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+				    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_UNLINK;
+			if (geteuid() == 0) flags |= ARCHIVE_EXTRACT_OWNER;
+			archive_write_disk_set_options(a, flags);
+			archive_write_disk_set_standard_lookup(a);
+			fo.disk = true;
+		}
+		bool closed = false;
+		ScopeGuard cleanup([&] {
+			// A failure must not look complete: no end-of-archive blocks.
+			if (!closed) archive_write_fail(a);
+			archive_write_free(a);
+		});
+		FlattenStats st = flatten(img.layers, a, fo);
+		if (!o.config_out.empty()) json::save_file(o.config_out, config_summary(img));
+		if (archive_write_close(a) != ARCHIVE_OK)
+			fail(std::string("finish output: ") + (archive_error_string(a) ? archive_error_string(a) : "failed"));
+		closed = true;
+		if (file) file->commit();
+		BLOG_INFO("%llu entries in, %llu out, %s of file data", (unsigned long long)st.entries_in,
+			  (unsigned long long)st.entries_out, format_size(st.bytes_out).c_str());
+		return 0;
+	});
+}
