@@ -130,18 +130,18 @@ busybox_spec() {
 make_busybox_image() {
 	local dir=$1 tag=$2 tmp
 	shift 2
+	local args=() c rc=0
+	[ $# -gt 0 ] || set -- /bin/sh
+	for c in "$@"; do args+=(--config.cmd "$c"); done
 	tmp=$(mktemp -d) || return 1
-	busybox_spec | make_layer_tar "$tmp/base.tar" &&
+	if ! { busybox_spec | make_layer_tar "$tmp/base.tar" &&
 		new_image "$dir" "$tag" &&
 		add_layer "$dir" "$tag" "$tmp/base.tar" &&
-		set_config "$dir" "$tag" --config.env PATH=/bin --config.workingdir / \
-			--config.cmd "${1:-/bin/sh}" || { rm -rf "$tmp"; return 1; }
-	if [ $# -gt 1 ]; then
-		local args=() c
-		for c in "$@"; do args+=(--config.cmd "$c"); done
-		set_config "$dir" "$tag" --clear=config.cmd "${args[@]}" || { rm -rf "$tmp"; return 1; }
+		set_config "$dir" "$tag" --config.env PATH=/bin --config.workingdir / "${args[@]}"; }; then
+		rc=1
 	fi
 	rm -rf "$tmp"
+	return "$rc"
 }
 
 # busybox plus layers that exercise every flattening rule:
@@ -153,9 +153,16 @@ make_busybox_image() {
 #  4: an empty layer
 #  5: re-creates a whited-out name, links across layers
 make_layered_image() {
-	local dir=$1 tag=$2 tmp
+	local dir=$1 tag=$2 tmp rc=0
+	make_busybox_image "$dir" "$tag" || return 1
 	tmp=$(mktemp -d) || return 1
-	make_busybox_image "$dir" "$tag" || { rm -rf "$tmp"; return 1; }
+	_layered_image_layers "$dir" "$tag" "$tmp" || rc=1
+	rm -rf "$tmp"
+	return "$rc"
+}
+
+_layered_image_layers() {
+	local dir=$1 tag=$2 tmp=$3
 	make_layer_tar "$tmp/l2.tar" <<-'SPEC' &&
 		dir app 0755 1000 1000
 		file app/keep kept 0644 1000 1000
@@ -207,8 +214,7 @@ make_layered_image() {
 		hardlink app/link3 app/keep
 		file app/deep/implicit parent-not-in-layer
 	SPEC
-	add_layer "$dir" "$tag" "$tmp/l5.tar" || { rm -rf "$tmp"; return 1; }
-	rm -rf "$tmp"
+	add_layer "$dir" "$tag" "$tmp/l5.tar"
 }
 
 oci_layer_blobs() {
@@ -223,7 +229,7 @@ free_port() {
 
 # start_registry [AUTH_YAML]: AUTH_YAML is spliced under `auth:` when given.
 start_registry() {
-	local port i
+	local port _
 	REGISTRY_DIR=$(mktemp -d) || return 1
 	port=$(free_port) || return 1
 	REGISTRY_ADDR=127.0.0.1:$port
@@ -234,7 +240,7 @@ start_registry() {
 	} >"$REGISTRY_DIR/config.yml"
 	docker-registry serve "$REGISTRY_DIR/config.yml" >"$REGISTRY_DIR/log" 2>&1 &
 	REGISTRY_PID=$!
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		if curl -s -o /dev/null "http://$REGISTRY_ADDR/v2/"; then
 			export REGISTRY_ADDR REGISTRY_PID REGISTRY_DIR
 			return 0
@@ -253,7 +259,7 @@ stop_registry() {
 		wait "$REGISTRY_PID" 2>/dev/null
 	fi
 	[ -n "${REGISTRY_DIR:-}" ] && rm -rf "$REGISTRY_DIR"
-	REGISTRY_PID= REGISTRY_DIR= REGISTRY_ADDR=
+	REGISTRY_PID='' REGISTRY_DIR='' REGISTRY_ADDR=''
 }
 
 push_image() {
