@@ -13,3 +13,9 @@ bin_PROGRAMS += oci-unpack
 oci_unpack_SOURCES = bin/oci-unpack/main.cc
 oci_unpack_CPPFLAGS = $(AM_CPPFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS)
 oci_unpack_LDADD = $(OCI_LIBS)
+
+check_PROGRAMS += tests/unit/oci_test
+tests_unit_oci_test_SOURCES = tests/unit/oci/flatten_test.cc tests/unit/oci/image_test.cc
+tests_unit_oci_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_oci_test_LDADD = $(OCI_LIBS) $(GTEST_LIBS)
+TESTS += tests/unit/oci_test
