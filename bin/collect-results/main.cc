@@ -1,0 +1,100 @@
+// collect-results: the host end of the results channel. Runs COMMAND (the
+// jailer + VMM chain) with the vsock control socket at fd 3, serves
+// bencher-init's connections and hands back the workload's output, exit code,
+// files and a results JSON. The logic is in lib/results/collector.cc.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+
+#include "common/cli.hh"
+#include "common/error.hh"
+#include "common/fd.hh"
+#include "common/log.hh"
+#include "common/size.hh"
+#include "results/collector.hh"
+#include "results/runjson.hh"
+
+using namespace bencher;
+
+static const char kHelp[] =
+    "Usage: collect-results [OPTIONS] --config run.json -- COMMAND [ARG...]\n"
+    "Run COMMAND (the jailer + VMM chain) with the vsock control socket at fd 3,\n"
+    "send bencher-init its run config, and pass on the workload's stdout, stderr,\n"
+    "exit code and files.\n"
+    "\n"
+    "  -c, --config FILE          the run config (run.json) to send to the guest\n"
+    "  -o, --out FILE             write the results JSON to FILE\n"
+    "      --output-dir DIR       write returned files below DIR (default: base64 in --out)\n"
+    "      --max-output-size SIZE per-stream output limit (default 25M)\n"
+    "      --max-file-size SIZE   per-file limit for returned files (default 10M)\n"
+    "      --max-files-size SIZE  limit for all returned files together (default 64M)\n"
+    "  -t, --timeout SECONDS      stop COMMAND after SECONDS (default 0: none)\n"
+    "      --kill-grace SECONDS   SIGTERM to SIGKILL delay when stopping COMMAND (default 2)\n"
+    "      --vsock-fd N           the fd COMMAND gets the control socket on (default 3)\n"
+    "      --vmm-report FILE      read the VMM's report (boot time) from FILE after COMMAND\n"
+    "      --cgroup-stats FILE    read the jailer's --stats-out FILE after COMMAND\n"
+    "      --console-log FILE     write COMMAND's stdout (the console), minus results records, to FILE\n"
+    "      --require-hmac         exit 121 unless the HMAC verifies\n"
+    "      --no-metrics           do not print the ---BENCHER_METRICS:{...}--- line\n"
+    "      --encode-config FILE   write the run config in wire form (no HMAC key) to FILE\n"
+    "                             and exit: the serial fallback's /bencher/run.cfg\n"
+    "      --log-level LEVEL      error, warn (default), info or debug\n"
+    "  -h, --help                 show this help\n"
+    "      --version              show the version\n"
+    "\n"
+    "Exit status: the workload's exit code; 1 error; 2 usage; 121 HMAC failed with\n"
+    "--require-hmac; 122 COMMAND failed before an exit code arrived; 123 no exit code\n"
+    "received; 124 timeout; 128+N cancelled by signal N. See collect-results(1).\n";
+
+static double parse_seconds(const std::string& v, const char* what) {
+	char* end = nullptr;
+	errno = 0;
+	double d = std::strtod(v.c_str(), &end);
+	if (v.empty() || *end != '\0' || errno != 0 || !(d >= 0) || d > 1e7)
+		fail_usage(strprintf("%s: not a number of seconds: \"%s\"", what, v.c_str()));
+	return d;
+}
+
+int main(int argc, char** argv) {
+	return run_main("collect-results", [&] {
+		log::init_from_env();
+		results::CollectOptions o;
+		std::string config_path, encode_path;
+		std::optional<uint64_t> max_output, max_file, max_files;
+		cli::Parser p({"collect-results", kHelp});
+		p.value("config", 'c', [&](const std::string& v) { config_path = v; });
+		p.value("out", 'o', [&](const std::string& v) { o.out_path = v; });
+		p.value("output-dir", 0, [&](const std::string& v) { o.output_dir = v; });
+		p.value("max-output-size", 0, [&](const std::string& v) { max_output = parse_size(v, "--max-output-size"); });
+		p.value("max-file-size", 0, [&](const std::string& v) { max_file = parse_size(v, "--max-file-size"); });
+		p.value("max-files-size", 0, [&](const std::string& v) { max_files = parse_size(v, "--max-files-size"); });
+		p.value("timeout", 't', [&](const std::string& v) { o.timeout_s = parse_seconds(v, "--timeout"); });
+		p.value("kill-grace", 0, [&](const std::string& v) { o.kill_grace_s = parse_seconds(v, "--kill-grace"); });
+		p.value("vsock-fd", 0, [&](const std::string& v) {
+			o.vsock_fd = static_cast<int>(parse_uint(v, "--vsock-fd", 3, 1000));
+		});
+		p.value("vmm-report", 0, [&](const std::string& v) { o.vmm_report_path = v; });
+		p.value("cgroup-stats", 0, [&](const std::string& v) { o.cgroup_stats_path = v; });
+		p.value("console-log", 0, [&](const std::string& v) { o.console_log = v; });
+		p.flag("require-hmac", 0, [&] { o.require_hmac = true; });
+		p.flag("no-metrics", 0, [&] { o.metrics = false; });
+		p.value("encode-config", 0, [&](const std::string& v) { encode_path = v; });
+		o.command = p.parse(argc, argv);
+		if (config_path.empty()) fail_usage("--config run.json is required");
+		o.config = results::load_run_json(config_path);
+		if (max_output) o.config.max_output_bytes = *max_output;
+		if (max_file) o.config.max_file_bytes = *max_file;
+		if (max_files) o.config.max_files_total_bytes = *max_files;
+		results::validate(o.config);
+		if (!encode_path.empty()) {
+			if (!o.command.empty()) fail_usage("--encode-config takes no COMMAND");
+			AtomicFile f(encode_path, 0644);
+			write_all(f.fd(), results::encode_config(o.config), encode_path);
+			f.commit();
+			return 0;
+		}
+		if (o.command.empty()) fail_usage("no COMMAND given");
+		return results::collect(o);
+	});
+}
