@@ -95,9 +95,9 @@ std::unique_ptr<Source> open_image(const std::string& image, const Options& o) {
 		check_digest_syntax(digest, image);
 		return open_local(s.substr(0, at), "", digest);
 	}
-	size_t colon = s.rfind(':');
-	if (colon != std::string::npos && s.find('/', colon) == std::string::npos && exists(s.substr(0, colon)))
-		return open_local(s.substr(0, colon), s.substr(colon + 1), "");
+	// FILE:TAG, where TAG may itself hold colons (docker-save's REPO:TAG).
+	for (size_t c = s.find(':'); c != std::string::npos; c = s.find(':', c + 1))
+		if (c > 0 && exists(s.substr(0, c))) return open_local(s.substr(0, c), s.substr(c + 1), "");
 	if (looks_like_registry_ref(s)) return remote(s);
 	fail(image + ": no such image file or directory (registry images need a HOST/ prefix or docker://)", kExitNotFound);
 }

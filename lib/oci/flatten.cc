@@ -414,7 +414,40 @@ private:
 		stats_.bytes_out += n;
 	}
 
+	// Every entry's parent directories come before it in the stream: the
+	// surviving directory entry of an upper layer (its attributes win), or
+	// a synthesised 0755 root directory where no layer has one (as umoci and
+	// tar do when extracting). A real entry met later is still written.
+	void ensure_parents(const std::string& path, uint16_t k) {
+		for (size_t i = path.find('/'); i != std::string::npos; i = path.find('/', i + 1)) {
+			std::string a = path.substr(0, i);
+			if (emitted_dirs_.count(a) || synthesized_.count(a)) continue;
+			const Marks* m = marks_.empty() ? nullptr : mark(a);
+			auto td = top_dirs_.find(a);
+			if (m && m->entry > k && m->nondir != m->entry && td != top_dirs_.end()) {
+				write_entry(td->second, a);
+				emitted_dirs_.insert(a);
+				continue;
+			}
+			archive_entry* d = archive_entry_new();
+			if (d == nullptr) fail("out of memory");
+			ScopeGuard free_d([&] { archive_entry_free(d); });
+			archive_entry_set_filetype(d, AE_IFDIR);
+			archive_entry_set_perm(d, 0755);
+			write_entry(d, a);
+			synthesized_.insert(a);
+		}
+	}
+
+	void write_entry(archive_entry* e, const std::string& path) {
+		archive_entry_set_pathname(e, path.c_str());
+		bool ok;
+		write_header(e, path, &ok);
+		stats_.entries_out++;
+	}
+
 	void emit(archive_entry* e, const std::string& path) {
+		ensure_parents(path, cur_layer_);
 		archive_entry_set_pathname(e, path.c_str());
 		bool ok;
 		write_header(e, path, &ok);
@@ -422,6 +455,7 @@ private:
 	}
 
 	void emit_with_data(LayerStream& s, archive_entry* e, const std::string& path) {
+		ensure_parents(path, cur_layer_);
 		archive_entry_set_pathname(e, path.c_str());
 		bool ok;
 		write_header(e, path, &ok);
@@ -456,6 +490,7 @@ private:
 		archive_entry_set_hardlink(e, nullptr);
 		archive_entry_set_pathname(e, path.c_str());
 		archive_entry_set_size(e, static_cast<la_int64_t>(g.spill_len));
+		ensure_parents(path, cur_layer_);
 		bool ok;
 		write_header(e, path, &ok);
 		stats_.entries_out++;
@@ -476,6 +511,7 @@ private:
 	uint64_t pass2(size_t i) {
 		const Layer& layer = layers_[i];
 		const uint16_t k = static_cast<uint16_t>(i + 1);
+		cur_layer_ = k;
 		LayerStream s(layer, opt_);
 		while (archive_entry* e = s.next()) {
 			if (++stats_.entries_in > opt_.max_entries)
@@ -597,6 +633,8 @@ private:
 	std::unordered_set<std::string> link_targets_;
 	std::map<std::string, Live> live_;
 	std::unordered_set<std::string> emitted_dirs_;
+	std::unordered_set<std::string> synthesized_;
+	uint16_t cur_layer_ = 0;
 	std::vector<Group> groups_;
 	UniqueFd spill_fd_;
 	uint64_t spill_end_ = 0;

@@ -216,7 +216,7 @@ private:
 		std::string path = dir + "/" + d.digest.substr(7);
 		struct stat st {};
 		if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (d.size < 0 || st.st_size == d.size)) {
-			BLOG_INFO("%s %s: cached", kind, d.digest.c_str());
+			if (std::string(kind) == "layer") BLOG_INFO("%s %s: cached", kind, d.digest.c_str());
 			return path;
 		}
 		make_dirs(dir);
@@ -234,6 +234,7 @@ private:
 			sha.update(p, n);
 			write_all(out.fd(), p, n, "write " + out.temp_path());
 		};
+		BLOG_INFO("%s %s: downloading", kind, d.digest.c_str());
 		request(base_ + "/blobs/" + d.digest, {}, r, 0, sink, short_digest(d.digest));
 		if (r.status == 404) fail(what + ": not found in " + ref_.host + "/" + ref_.repo, kExitNotFound);
 		if (r.status != 200) fail(strprintf("%s: HTTP %ld", what.c_str(), r.status), kExitRegistry);

@@ -275,9 +275,11 @@ public:
 			if (o.has("RepoTags") && !json_is_null(o.value("RepoTags").get())) {
 				for (const auto& t : o.strings("RepoTags")) {
 					tags += (tags.empty() ? "" : ", ") + t;
-					if (!tag_.empty() && (t == tag_ || (t.size() > tag_.size() && t.compare(t.size() - tag_.size(), tag_.size(), tag_) == 0 &&
-									     t[t.size() - tag_.size() - 1] == ':')))
-						match = true;
+					// "latest", "repo:latest" and "docker.io/repo:latest" all name it.
+					bool suffix = t.size() > tag_.size() &&
+						      t.compare(t.size() - tag_.size(), tag_.size(), tag_) == 0 &&
+						      (t[t.size() - tag_.size() - 1] == ':' || t[t.size() - tag_.size() - 1] == '/');
+					if (!tag_.empty() && (t == tag_ || suffix)) match = true;
 				}
 			}
 			if (match) {

@@ -265,3 +265,60 @@ stop_registry() {
 push_image() {
 	skopeo copy --quiet --dest-tls-verify=false "oci:$1:$2" "docker://$REGISTRY_ADDR/$3"
 }
+
+# tree_manifest TAR|DIR [noowner] [nodev]: one sorted line per entry,
+# "path type mode uid:gid size content-sha|link-target|major,minor xattrs",
+# so a tar stream and an extracted tree compare with diff. Hard links show as
+# their target's file; the root itself is left out.
+tree_manifest() {
+	python3 -c "$_images_manifest_py" "$@"
+}
+
+read -r -d '' _images_manifest_py <<'PY'
+import hashlib, os, stat, sys, tarfile
+src, opts = sys.argv[1], set(sys.argv[2:])
+out = {}
+def line(path, t, mode, uid, gid, size, extra, xattrs):
+    if t in 'cb' and 'nodev' in opts:
+        return
+    own = '-' if 'noowner' in opts else '%d:%d' % (uid, gid)
+    xa = ','.join('%s=%s' % kv for kv in sorted(xattrs.items())) or '-'
+    out[path] = '%s %s %04o %s %d %s %s' % (path, t, mode, own, size, extra or '-', xa)
+if os.path.isdir(src):
+    for root, dirs, files in os.walk(src):
+        for n in dirs + files:
+            p = os.path.join(root, n); rel = os.path.relpath(p, src); st = os.lstat(p)
+            m = st.st_mode; t = 'f'; extra = ''; size = 0
+            if stat.S_ISDIR(m): t = 'd'
+            elif stat.S_ISLNK(m): t = 'l'; extra = os.readlink(p)
+            elif stat.S_ISREG(m):
+                size = st.st_size
+                with open(p, 'rb') as f: extra = hashlib.sha256(f.read()).hexdigest()[:16]
+            elif stat.S_ISCHR(m) or stat.S_ISBLK(m):
+                t = 'c' if stat.S_ISCHR(m) else 'b'; extra = '%d,%d' % (os.major(st.st_rdev), os.minor(st.st_rdev))
+            elif stat.S_ISFIFO(m): t = 'p'
+            xattrs = {}
+            if t != 'l':
+                for k in os.listxattr(p, follow_symlinks=False):
+                    if k.startswith('user.') and k != 'user.rootlesscontainers':
+                        xattrs[k] = os.getxattr(p, k, follow_symlinks=False).decode(errors='replace')
+            line(rel, t, stat.S_IMODE(m), st.st_uid, st.st_gid, size, extra, xattrs)
+else:
+    seen = {}
+    with tarfile.open(src) as tf:
+        for mi in tf:
+            name = os.path.normpath(mi.name)
+            if name == '.': continue
+            xattrs = {k[len('SCHILY.xattr.'):]: v for k, v in mi.pax_headers.items() if k.startswith('SCHILY.xattr.user.')}
+            if mi.islnk():
+                seen[name] = seen[os.path.normpath(mi.linkname)]
+                r = seen[name]; line(name, *r); continue
+            t = {tarfile.DIRTYPE: 'd', tarfile.SYMTYPE: 'l', tarfile.CHRTYPE: 'c', tarfile.BLKTYPE: 'b', tarfile.FIFOTYPE: 'p'}.get(mi.type, 'f')
+            extra = ''
+            if t == 'f': extra = hashlib.sha256(tf.extractfile(mi).read()).hexdigest()[:16]
+            elif t == 'l': extra = mi.linkname
+            elif t in 'cb': extra = '%d,%d' % (mi.devmajor, mi.devminor)
+            r = (t, mi.mode & 0o7777, mi.uid, mi.gid, mi.size if t == 'f' else 0, extra, xattrs)
+            seen[name] = r; line(name, *r)
+for k in sorted(out): print(out[k])
+PY

@@ -304,8 +304,15 @@ TEST(Flatten, HostileLayersAreRefused) {
 }
 
 TEST(Flatten, RelativeSymlinksInsideRootAreFine) {
-	V got = run({{{"a/b", 'd'}, {"a/b/s", 'l', "../../etc/x"}, {"abs", 'l', "/etc/x"}}});
-	EXPECT_EQ(got.size(), 3u);
+	V got = run({{{"a", 'd'}, {"a/b", 'd'}, {"a/b/s", 'l', "../../etc/x"}, {"abs", 'l', "/etc/x"}}});
+	EXPECT_EQ(got.size(), 4u);
+}
+
+TEST(Flatten, MissingParentsAreSynthesisedOrTakenFromAbove) {
+	// "x" has no entry anywhere: a 0755 dir is made up before x/f. "d" only
+	// has an entry in the upper layer: it is written first, with its attributes.
+	V got = run({{{"x/f", 'f', "1"}, {"d/g", 'f', "2"}}, {{"d", 'd', "", 0700, 3}}});
+	EXPECT_EQ(got, (V{"x d 0755 uid=0", "x/f f 1", "d d 0700 uid=3", "d/g f 2"}));
 }
 
 std::string flatten_blobs(std::vector<Layer> ls, FlattenOptions opt = {}) {
