@@ -1,1 +1,30 @@
 # bin/bencher-jailer/local.mk: build rules for bin/bencher-jailer (see Makefile.am).
+# The logic is lib/libjail.a; tests/jail/prober is the static program the Bats
+# suite runs inside jails to look at them from within.
+noinst_LIBRARIES += lib/libjail.a
+lib_libjail_a_SOURCES = \
+	lib/jail/cgroup.cc lib/jail/cgroup.hh \
+	lib/jail/elf.cc lib/jail/elf.hh \
+	lib/jail/explain.cc lib/jail/explain.hh \
+	lib/jail/jail.cc lib/jail/jail.hh \
+	lib/jail/plan.cc lib/jail/plan.hh
+lib_libjail_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CAP_CFLAGS)
+
+bin_PROGRAMS += bencher-jailer
+bencher_jailer_SOURCES = bin/bencher-jailer/main.cc
+bencher_jailer_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+bencher_jailer_LDADD = lib/libjail.a $(BENCHER_COMMON_LIBS) $(CAP_LIBS)
+dist_man_MANS += man/bencher-jailer.1 man/bencher-jailer.json.5
+
+check_PROGRAMS += tests/unit/jail_test tests/jail/prober tests/jail/prober-dyn
+tests_unit_jail_test_SOURCES = \
+	tests/unit/jail/cgroup_test.cc \
+	tests/unit/jail/elf_test.cc \
+	tests/unit/jail/plan_test.cc
+tests_unit_jail_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_jail_test_LDADD = lib/libjail.a $(BENCHER_COMMON_LIBS) $(CAP_LIBS) $(GTEST_LIBS)
+tests_jail_prober_SOURCES = tests/jail/prober.c
+tests_jail_prober_LDFLAGS = -static
+tests_jail_prober_dyn_SOURCES = tests/jail/prober.c
+TESTS += tests/unit/jail_test tests/bats/jailer.bats
+EXTRA_DIST += tests/bats/jailer.bats tests/bats/jailer-helpers.bash tests/bats/kvm/jailer-cgroup2.bats

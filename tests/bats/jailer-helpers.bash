@@ -1,0 +1,62 @@
+# jailer-helpers.bash: shared by tests/bats/jailer.bats and
+# tests/bats/kvm/jailer-cgroup2.bats: the programs under test and ways to find
+# the jail's cgroup from outside.
+# shellcheck shell=bash disable=SC2154 # abs_top_builddir comes from helpers.bash
+# shellcheck disable=SC2034 # used by the suites that load this file
+JAILER=$abs_top_builddir/bencher-jailer
+# shellcheck disable=SC2034
+PROBER=$abs_top_builddir/tests/jail/prober
+# shellcheck disable=SC2034
+PROBER_DYN=$abs_top_builddir/tests/jail/prober-dyn
+BUSYBOX=/bin/busybox
+
+# Most of the suite needs root (cgroups, uid changes) and busybox-static.
+require_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	[ -x "$BUSYBOX" ] || skip "needs busybox-static"
+}
+
+# The directory of this shell's cgroup for a v1 controller, or the v2 one
+# when the controller is empty.
+own_cgroup_dir() {
+	local ctrl=$1 mnt rel
+	# mountinfo: the fstype and super options follow the "-" field.
+	mnt=$(awk -v c="$ctrl" '{
+		for (d = 7; d <= NF && $d != "-"; d++) ;
+		if (c == "" && $(d + 1) == "cgroup2") { print $5; exit }
+		if (c != "" && $(d + 1) == "cgroup") {
+			n = split($(d + 3), o, ",")
+			for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit }
+		}
+	}' /proc/self/mountinfo)
+	if [ -z "$ctrl" ]; then
+		rel=$(awk -F: '$1 == 0 { print $3 }' /proc/self/cgroup)
+	else
+		rel=$(awk -F: -v c="$ctrl" '{ n = split($2, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) print $3 }' /proc/self/cgroup)
+	fi
+	[ -n "$mnt" ] || return 1
+	echo "${mnt}${rel%/}"
+}
+
+# Which cgroup version the jailer will pick here: 2 when the v2 tree offers
+# cpu, memory or pids, else 1.
+host_cgroup_version() {
+	local v2
+	v2=$(own_cgroup_dir "") || { echo 1; return; }
+	if grep -qwE 'cpu|memory|pids' "$v2/cgroup.controllers" 2>/dev/null; then echo 2; else echo 1; fi
+}
+
+# wait_for COMMAND...: retries for up to 10 s.
+wait_for() {
+	local _
+	for _ in $(seq 100); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A JSON field of a flat document (numbers only).
+json_field() {
+	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"
+}
