@@ -1,1 +1,38 @@
 # bin/bencher-vmm/local.mk: build rules for bin/bencher-vmm (see Makefile.am).
+# lib/vmm is laid out like kvmtool: kvm/ (ioctl wrappers), boot/ (loaders,
+# zero page, MP table), devices/ (serial, i8042), virtio/ (queue, mmio
+# transport, block, vsock), sandbox/, and vm.cc, the build-and-run sequence.
+noinst_LIBRARIES += lib/libvmm.a
+lib_libvmm_a_SOURCES = \
+	lib/vmm/memory.cc lib/vmm/memory.hh \
+	lib/vmm/config.cc lib/vmm/config.hh \
+	lib/vmm/event_loop.cc lib/vmm/event_loop.hh \
+	lib/vmm/kvm/kvm.cc lib/vmm/kvm/kvm.hh \
+	lib/vmm/boot/loader.cc lib/vmm/boot/loader.hh \
+	lib/vmm/boot/layout.cc lib/vmm/boot/layout.hh \
+	lib/vmm/boot/cpu.cc lib/vmm/boot/cpu.hh \
+	lib/vmm/devices/serial.cc lib/vmm/devices/serial.hh \
+	lib/vmm/devices/i8042.cc lib/vmm/devices/i8042.hh \
+	lib/vmm/virtio/queue.cc lib/vmm/virtio/queue.hh \
+	lib/vmm/virtio/mmio.cc lib/vmm/virtio/mmio.hh \
+	lib/vmm/virtio/block.cc lib/vmm/virtio/block.hh \
+	lib/vmm/virtio/vsock_packet.cc lib/vmm/virtio/vsock_packet.hh \
+	lib/vmm/virtio/vsock.cc lib/vmm/virtio/vsock.hh \
+	lib/vmm/sandbox/sandbox.cc lib/vmm/sandbox/sandbox.hh \
+	lib/vmm/vm.cc lib/vmm/vm.hh
+lib_libvmm_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
+
+VMM_LIBS = lib/libvmm.a $(BENCHER_COMMON_LIBS) $(SECCOMP_LIBS) $(CAP_LIBS) -lpthread
+
+bin_PROGRAMS += bencher-vmm
+bencher_vmm_SOURCES = bin/bencher-vmm/main.cc
+bencher_vmm_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+bencher_vmm_LDADD = $(VMM_LIBS)
+
+# Helpers for the KVM boot tests (tests/bats/kvm/vmm.bats): a static guest
+# init and the host end of the vsock control channel.
+check_PROGRAMS += tests/vmm/guest-test-init tests/vmm/vsock-test-host
+tests_vmm_guest_test_init_SOURCES = tests/vmm/guest-test-init.c
+tests_vmm_guest_test_init_LDFLAGS = -static
+tests_vmm_vsock_test_host_SOURCES = tests/vmm/vsock-test-host.cc
+tests_vmm_vsock_test_host_LDADD = $(BENCHER_COMMON_LIBS)

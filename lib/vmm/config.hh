@@ -1,0 +1,44 @@
+// config.hh: bencher-vmm's options from the command line and vm.json,
+// parsed and validated into one typed struct before anything is opened.
+// CLI flags override the JSON file; every file can also come as an fd.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace bencher::vmm {
+
+constexpr const char* kDefaultCmdline = "console=ttyS0 reboot=k panic=1 pci=off root=/dev/vda rw quiet";
+
+struct FileArg {
+	std::string path;  // or
+	int fd = -1;
+	bool set() const { return fd >= 0 || !path.empty(); }
+	std::string name() const;  // for messages
+};
+
+struct Options {
+	FileArg kernel, rootfs, initrd, console, report;
+	std::optional<std::string> rootfs_mode;  // rw | ro | cow
+	std::optional<int> vsock_fd;
+	std::optional<uint32_t> vcpus;
+	std::optional<uint64_t> memory_mib;
+	std::optional<uint64_t> timeout_s;
+	std::optional<std::string> cmdline_append, cmdline_replace;
+	std::optional<uint64_t> console_limit;
+	bool verbose = false, no_seccomp = false;
+	std::string config_path;
+};
+
+// Parses argv (throws usage errors; --help/--version throw ExitRequest).
+Options parse_args(int argc, char** argv);
+// Fills the options the command line left unset from a vm.json document.
+void merge_json(Options& o, const std::string& text, const std::string& source);
+// Checks ranges and required options; fills defaults. Throws usage errors.
+void finalize(Options& o);
+// The kernel command line: devices first (so a "--" in the user's part
+// stays last), then the default or replacement, then the appended part.
+std::string build_cmdline(const Options& o, const std::string& devices);
+
+}  // namespace bencher::vmm

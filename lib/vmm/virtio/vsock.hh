@@ -1,0 +1,93 @@
+// vsock.hh: virtio-vsock (device 19) in userspace. The device model, the
+// per-connection state machine (credit-based flow control, shutdown and
+// reset) and the muxer that bridges each connection to one end of a unix
+// socketpair handed to the host over the control socket of
+// lib/vsock/control.hh. Runs on the event loop's thread; the guest's TX
+// payload is written straight from guest memory, host data read straight
+// into the guest's RX buffers.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "common/fd.hh"
+#include "vmm/event_loop.hh"
+#include "vmm/virtio/mmio.hh"
+#include "vmm/virtio/vsock_packet.hh"
+
+namespace bencher::vmm::virtio {
+
+class Vsock : public Device {
+public:
+	static constexpr uint32_t kBufAlloc = 1024 * 1024;  // our receive window per connection
+	static constexpr size_t kMaxConns = 256;
+	static constexpr size_t kMaxCtrl = 4096;  // queued control packets for the guest
+	enum Queues : uint16_t { kRxQ = 0, kTxQ = 1, kEvQ = 2 };
+
+	// control: the SOCK_SEQPACKET control socket, or invalid for none (every
+	// guest connection is then refused).
+	Vsock(EventLoop& loop, UniqueFd control, uint64_t guest_cid);
+	~Vsock() override;
+	void attach(Transport* t) { t_ = t; }
+
+	uint32_t device_id() const override { return 19; }
+	uint64_t features() const override { return 0; }
+	uint16_t num_queues() const override { return 3; }
+	void read_config(uint64_t offset, uint8_t* data, size_t len) override;
+	void activate(Transport& t) override;
+	void notify(Transport& t, uint16_t queue) override;
+	void reset() override;
+
+	size_t connections() const { return conns_.size(); }
+
+private:
+	using Key = std::pair<uint32_t, uint32_t>;  // (host port, guest port)
+	struct Conn {
+		enum class State { awaiting_host, awaiting_guest, established } state;
+		uint64_t id = 0;
+		Key key;
+		UniqueFd fd;
+		uint32_t peer_buf_alloc = 0, peer_fwd_cnt = 0;
+		uint32_t rx_cnt = 0;             // bytes given to the guest
+		uint32_t fwd_cnt = 0;            // guest bytes passed on to the host
+		uint32_t reported_fwd_cnt = 0;   // fwd_cnt as the guest last heard it
+		std::string pending;             // guest bytes the host socket has not taken yet
+		size_t pending_off = 0;
+		bool guest_shut_send = false, closing = false, host_eof = false, shut_wr = false;
+		bool readable = false, credit_requested = false;
+		uint32_t interest = 0;  // the epoll events registered
+		bool registered = false;
+		uint32_t credit() const { return peer_buf_alloc - (rx_cnt - peer_fwd_cnt); }
+	};
+
+	void process_tx();
+	void process_rx();
+	void handle(const TxPacket& p);
+	void queue_ctrl(const VsockHdr& h);
+	void queue_reply(uint16_t op, uint32_t host_port, uint32_t guest_port, uint32_t flags = 0);
+	VsockHdr conn_hdr(Conn& c, uint16_t op, uint32_t flags = 0);
+	void remove(const Key& k);
+	void reset_conn(const Key& k);  // RST to the guest, then remove
+	void try_finish(Conn& c);
+	void flush(Conn& c);
+	void update_interest(Conn& c);
+	void credit_check(Conn& c);
+	void on_host_event(const Key& k, uint32_t events);
+	void on_control();
+	void send_control(uint16_t type, const Conn& c, int fd = -1);
+	Conn* pick_readable();
+
+	EventLoop& loop_;
+	UniqueFd control_;
+	uint64_t guest_cid_;
+	Transport* t_ = nullptr;
+	std::map<Key, std::unique_ptr<Conn>> conns_;
+	std::deque<VsockHdr> ctrl_;
+	Key rr_{0, 0};  // round robin over connections with data for the guest
+	uint64_t next_id_ = 1;
+};
+
+}  // namespace bencher::vmm::virtio

@@ -1,0 +1,39 @@
+// vm.hh: the VM as one straight sequence (Firecracker's
+// build_microvm_for_boot): open and check the inputs, build memory, load the
+// kernel, create devices and vCPUs, drop privileges, run until the guest
+// resets, faults, times out or is cancelled, and say which.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "vmm/config.hh"
+
+namespace bencher::vmm {
+
+enum VmExit : int {
+	kExitTimeout = 3,
+	kExitCancelled = 4,
+	kExitPanic = 5,
+	kExitFault = 6,
+};
+
+struct Report {
+	std::string outcome = "error";  // poweroff|reboot|timeout|cancelled|panic|triple_fault|error
+	int exit_code = 1;
+	std::optional<double> boot_to_init_ms;
+	double run_ms = 0;
+	uint64_t console_bytes = 0;
+	std::string detail;  // for error outcomes: what happened
+};
+
+std::string report_json(const Report& r);
+
+// Runs the VM. `start_ns` is the process start on CLOCK_MONOTONIC. Setup
+// errors throw; once the guest runs, everything ends in a Report.
+Report run_vm(Options& o, uint64_t start_ns);
+
+uint64_t monotonic_ns();
+
+}  // namespace bencher::vmm
