@@ -19,3 +19,25 @@ dist_man_MANS += man/collect-results.1
 
 TESTS += tests/bats/collect-results.bats
 EXTRA_DIST += tests/bats/collect-results.bats tests/bats/collect-results-helpers.bash
+
+check_PROGRAMS += tests/unit/results_test
+tests_unit_results_test_SOURCES = \
+	tests/unit/results/codec_test.cc \
+	tests/unit/results/protocol_test.cc \
+	tests/unit/results/serial_test.cc \
+	tests/unit/results/user_test.cc
+tests_unit_results_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
+tests_unit_results_test_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS) $(GTEST_LIBS)
+TESTS += tests/unit/results_test
+
+# Fuzz targets over the host-side parsers of guest data (tests/fuzz/).
+check_PROGRAMS += tests/fuzz/results_config tests/fuzz/results_serial tests/fuzz/results_files tests/fuzz/results_hmac
+tests_fuzz_results_config_SOURCES = tests/fuzz/results_config.cc tests/fuzz/replay.cc
+tests_fuzz_results_config_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)
+tests_fuzz_results_serial_SOURCES = tests/fuzz/results_serial.cc tests/fuzz/replay.cc
+tests_fuzz_results_serial_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)
+tests_fuzz_results_files_SOURCES = tests/fuzz/results_files.cc tests/fuzz/replay.cc
+tests_fuzz_results_files_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)
+tests_fuzz_results_hmac_SOURCES = tests/fuzz/results_hmac.cc tests/fuzz/replay.cc
+tests_fuzz_results_hmac_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)
+FUZZ_TARGETS += tests/fuzz/results_config tests/fuzz/results_serial tests/fuzz/results_files tests/fuzz/results_hmac

@@ -37,6 +37,7 @@ static const char kHelp[] =
     "      --console-log FILE     write COMMAND's stdout (the console), minus results records, to FILE\n"
     "      --require-hmac         exit 121 unless the HMAC verifies\n"
     "      --no-metrics           do not print the ---BENCHER_METRICS:{...}--- line\n"
+    "      --hmac-key-file FILE   for tests: use the key in FILE (16-64 bytes), not a fresh one\n"
     "      --encode-config FILE   write the run config in wire form (no HMAC key) to FILE\n"
     "                             and exit: the serial fallback's /bencher/run.cfg\n"
     "      --log-level LEVEL      error, warn (default), info or debug\n"
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
 		p.value("console-log", 0, [&](const std::string& v) { o.console_log = v; });
 		p.flag("require-hmac", 0, [&] { o.require_hmac = true; });
 		p.flag("no-metrics", 0, [&] { o.metrics = false; });
+		p.value("hmac-key-file", 0, [&](const std::string& v) { o.hmac_key = read_file(v, results::kMaxKeyBytes + 1); });
 		p.value("encode-config", 0, [&](const std::string& v) { encode_path = v; });
 		o.command = p.parse(argc, argv);
 		if (config_path.empty()) fail_usage("--config run.json is required");

@@ -147,8 +147,12 @@ private:
 };
 
 Session::Session(const CollectOptions& o) : o_(o), config_(o.config) {
-	config_.hmac_key.resize(32);
-	random_bytes(config_.hmac_key.data(), config_.hmac_key.size());
+	if (!o.hmac_key.empty()) {
+		config_.hmac_key = o.hmac_key;
+	} else {
+		config_.hmac_key.resize(32);
+		random_bytes(config_.hmac_key.data(), config_.hmac_key.size());
+	}
 	validate(config_);
 	config_wire_ = encode_config(config_);
 	out_.limit.limit = err_.limit.limit = config_.max_output_bytes;

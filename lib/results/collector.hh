@@ -36,6 +36,7 @@ struct CollectOptions {
 	double kill_grace_s = 2;          // SIGTERM -> SIGKILL
 	double drain_s = 2;               // after COMMAND exits, wait this long for EOFs
 	bool require_hmac = false;
+	std::string hmac_key;             // tests only: this key instead of a fresh random one
 	bool metrics = true;
 };
 

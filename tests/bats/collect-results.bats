@@ -276,3 +276,26 @@ teardown() {
 	assert_eq 125 "$status" "unknown user"
 	assert_contains "$(cat "$T/err")" "no such user"
 }
+
+@test "the workload cannot reach init's memory (the HMAC key)" {
+	key=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	printf '%s' "$key" >"$T/key"
+	# shellcheck disable=SC2016
+	RUN_EXTRA="\"env\": [\"K=$key\"]" run_json "$T/run.json" sh -c '
+		(exec 3</proc/$PPID/mem) 2>/dev/null && echo mem-openable
+		for f in environ cmdline maps status; do
+			grep -q -F "$K" /proc/$PPID/$f 2>/dev/null && echo "key-in-$f"
+		done
+		bnd=$(sed -n "s/^CapBnd:\t//p" /proc/self/status)
+		[ $(( 0x$bnd >> 19 & 1 )) = 0 ] || echo has-sys-ptrace
+		echo checked'
+	test_pair --hmac-key-file "$T/key"
+	assert_eq 0 "$status" status
+	if [ "$(id -u)" = 0 ]; then
+		assert_eq checked "$(cat "$T/out")" "what the workload could reach"
+	else
+		assert_contains "$(cat "$T/out")" checked
+		case $(cat "$T/out") in *mem-openable*|*key-in*) die "init's memory is readable" ;; esac
+	fi
+	assert_eq passed "$(json_get "$T/results.json" 'd["hmac"]')" hmac
+}
