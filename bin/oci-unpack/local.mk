@@ -14,6 +14,9 @@ oci_unpack_SOURCES = bin/oci-unpack/main.cc
 oci_unpack_CPPFLAGS = $(AM_CPPFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS)
 oci_unpack_LDADD = $(OCI_LIBS)
 
+TESTS += tests/bats/oci-unpack.bats
+EXTRA_DIST += tests/bats/oci-unpack.bats tests/bats/images.bash bench/oci-unpack
+
 check_PROGRAMS += tests/unit/oci_test
 tests_unit_oci_test_SOURCES = tests/unit/oci/flatten_test.cc tests/unit/oci/image_test.cc
 tests_unit_oci_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS)

@@ -43,8 +43,9 @@ const char kHelp[] =
     "      --platform OS/ARCH[/VARIANT]  pick from a multi-platform image\n"
     "      --insecure          plain http to a loopback registry\n"
     "      --cache-dir DIR     blob cache (default ~/.cache/bencher-runner/blobs)\n"
-    "      --max-size SIZE     uncompressed bytes allowed (default 64G); also\n"
-    "                          lifts the expansion-ratio limit to match\n"
+    "      --max-size SIZE     uncompressed bytes allowed (default 64G, with at\n"
+    "                          most 200x expansion per layer); when given, the\n"
+    "                          ratio check is off\n"
     "      --log-level LEVEL   error, warn, info or debug\n"
     "      --help, --version\n"
     "\n"
@@ -123,11 +124,10 @@ int main(int argc, char** argv) {
 
 		FlattenOptions fo;
 		if (o.max_size) {
-			// Raising the size limit raises the ratio limit in proportion:
-			// a legitimately huge, very compressible layer is the user's call.
-			uint64_t def = fo.max_size;
+			// An explicit bound replaces the ratio heuristic: a huge, very
+			// compressible layer is then the user's informed call.
 			fo.max_size = o.max_size;
-			if (o.max_size > def) fo.max_ratio = fo.max_ratio * (o.max_size / def + 1);
+			fo.max_ratio = UINT64_MAX;
 		}
 		std::unique_ptr<Source> src = open_image(args[0], o);
 		ResolvedImage img = src->resolve(o.platform);
@@ -145,6 +145,8 @@ int main(int argc, char** argv) {
 				file = std::make_unique<AtomicFile>(o.output, 0644);
 				fd = file->fd();
 			}
+			// No padding after the end-of-archive blocks, to a file or a pipe alike.
+			archive_write_set_bytes_in_last_block(a, 1);
 			if (archive_write_open_fd(a, fd) != ARCHIVE_OK)
 				fail(std::string("open output: ") + archive_error_string(a));
 		} else {

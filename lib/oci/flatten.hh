@@ -33,7 +33,7 @@ struct Layer {
 
 struct FlattenOptions {
 	uint64_t max_size = uint64_t{64} << 30;    // total uncompressed tar bytes
-	uint64_t max_ratio = 1000;                 // uncompressed/compressed per layer ...
+	uint64_t max_ratio = 200;                  // uncompressed/compressed per layer ...
 	uint64_t ratio_floor = uint64_t{256} << 20;  // ... once past this many bytes
 	uint64_t max_entries = 4000000;            // entries over all layers
 	unsigned threads = 0;                      // pass-1 threads; 0: one per core

@@ -373,6 +373,7 @@ bool looks_like_registry_ref(const std::string& text) {
 	size_t slash = text.find('/');
 	if (slash == std::string::npos) return false;
 	std::string first = text.substr(0, slash);
+	if (first.empty() || first[0] == '.') return false;  // ./dir, ../dir
 	return first == "localhost" || first.find('.') != std::string::npos || first.find(':') != std::string::npos;
 }
 

@@ -11,6 +11,10 @@
 #   make_layered_image DIR TAG           busybox plus four layers exercising every
 #                                        flattening rule (see the function)
 #   oci_layer_blobs DIR TAG              the layer blob paths, bottom first
+#   oci_set_layer DIR TAG N|append FILE [MEDIATYPE]
+#                                        put FILE in as layer N (0 = bottom) or on
+#                                        top, verbatim, fixing up manifest and index
+#   tree_manifest TAR|DIR [noowner] [nodev]  a comparable listing (see below)
 #   start_registry [DIR]                 Debian's docker-registry on a free loopback
 #                                        port; sets REGISTRY_ADDR (127.0.0.1:PORT),
 #                                        REGISTRY_PID, REGISTRY_DIR
@@ -38,7 +42,7 @@ make_layer_tar() {
 	python3 -c "$_images_mklayer_py" "$1"
 }
 
-read -r -d '' _images_mklayer_py <<'PY'
+read -r -d '' _images_mklayer_py <<'PY' || true
 import io, sys, tarfile, random
 out = sys.argv[1]
 entries = []
@@ -223,6 +227,23 @@ oci_layer_blobs() {
 	jq -r '.layers[].digest' "$dir/blobs/sha256/${m#sha256:}" | sed "s|^sha256:|$dir/blobs/sha256/|"
 }
 
+oci_set_layer() {
+	local dir=$1 tag=$2 n=$3 file=$4 mt=${5:-application/vnd.oci.image.layer.v1.tar+gzip}
+	local mdig hex size filter
+	mdig=$(jq -r --arg t "$tag" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' "$dir/index.json") || return 1
+	hex=$(sha256sum "$file" | cut -d' ' -f1) && size=$(stat -c %s "$file") || return 1
+	cp "$file" "$dir/blobs/sha256/$hex" || return 1
+	# shellcheck disable=SC2016 # jq variables
+	if [ "$n" = append ]; then filter='.layers += [$desc]'; else filter='.layers[$n] = $desc'; fi
+	jq -c --argjson n "${n/append/0}" --argjson desc "{\"mediaType\":\"$mt\",\"digest\":\"sha256:$hex\",\"size\":$size}" \
+		"$filter" "$dir/blobs/sha256/${mdig#sha256:}" >"$dir/manifest.tmp" || return 1
+	hex=$(sha256sum "$dir/manifest.tmp" | cut -d' ' -f1) && size=$(stat -c %s "$dir/manifest.tmp") || return 1
+	mv "$dir/manifest.tmp" "$dir/blobs/sha256/$hex" || return 1
+	jq -c --arg t "$tag" --arg d "sha256:$hex" --argjson s "$size" \
+		'(.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t)) |= (.digest = $d | .size = $s)' \
+		"$dir/index.json" >"$dir/index.tmp" && mv "$dir/index.tmp" "$dir/index.json"
+}
+
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -274,7 +295,7 @@ tree_manifest() {
 	python3 -c "$_images_manifest_py" "$@"
 }
 
-read -r -d '' _images_manifest_py <<'PY'
+read -r -d '' _images_manifest_py <<'PY' || true
 import hashlib, os, stat, sys, tarfile
 src, opts = sys.argv[1], set(sys.argv[2:])
 out = {}

@@ -111,6 +111,8 @@ TEST(Registry, References) {
 	EXPECT_EQ(r.tag, "latest");
 	EXPECT_TRUE(looks_like_registry_ref("ghcr.io/x/y"));
 	EXPECT_FALSE(looks_like_registry_ref("images/busybox"));
+	EXPECT_FALSE(looks_like_registry_ref("./images/busybox"));
+	EXPECT_FALSE(looks_like_registry_ref("../x.y/busybox"));
 	EXPECT_EQ(code_of([] { parse_registry_ref("host.io/UPPER"); }), kExitUsage);
 	EXPECT_EQ(code_of([] { parse_registry_ref("host.io/a/../b"); }), kExitUsage);
 	EXPECT_EQ(code_of([] { parse_registry_ref("host.io/a:bad tag"); }), kExitUsage);
