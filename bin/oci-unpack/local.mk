@@ -22,3 +22,13 @@ tests_unit_oci_test_SOURCES = tests/unit/oci/flatten_test.cc tests/unit/oci/imag
 tests_unit_oci_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_oci_test_LDADD = $(OCI_LIBS) $(GTEST_LIBS)
 TESTS += tests/unit/oci_test
+dist_man_MANS += man/oci-unpack.1
+
+check_PROGRAMS += tests/fuzz/oci_flatten tests/fuzz/oci_manifest
+tests_fuzz_oci_flatten_SOURCES = tests/fuzz/oci_flatten.cc tests/fuzz/replay.cc
+tests_fuzz_oci_flatten_CPPFLAGS = $(AM_CPPFLAGS) $(ARCHIVE_CFLAGS)
+tests_fuzz_oci_flatten_LDADD = $(OCI_LIBS)
+tests_fuzz_oci_manifest_SOURCES = tests/fuzz/oci_manifest.cc tests/fuzz/replay.cc
+tests_fuzz_oci_manifest_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_oci_manifest_LDADD = $(OCI_LIBS)
+FUZZ_TARGETS += tests/fuzz/oci_flatten tests/fuzz/oci_manifest

@@ -1,7 +1,11 @@
 // blob.cc: verified blob streams (see blob.hh).
 #include "oci/blob.hh"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <vector>
 
 #include <cerrno>
 
@@ -97,6 +101,21 @@ std::string read_verified(std::unique_ptr<Reader> inner, const std::string& dige
 		out.append(buf, n);
 	}
 	return out;
+}
+
+UniqueFd anonymous_temp_file() {
+	const char* env = std::getenv("TMPDIR");
+	std::string dir = env && *env ? env : "/tmp";
+	int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0) return UniqueFd(fd);
+	// Not every file system has O_TMPFILE: a named file, unlinked at once.
+	std::string templ = dir + "/oci-unpack.XXXXXX";
+	std::vector<char> buf(templ.begin(), templ.end());
+	buf.push_back('\0');
+	fd = ::mkostemp(buf.data(), O_CLOEXEC);
+	if (fd < 0) fail_errno("create a temporary file in " + dir);
+	::unlink(buf.data());
+	return UniqueFd(fd);
 }
 
 std::string digest_of(std::string_view data) {

@@ -75,6 +75,9 @@ private:
 std::string read_verified(std::unique_ptr<Reader> inner, const std::string& digest, int64_t size, size_t max,
 			  const std::string& what);
 
+// An unnamed read-write temporary file in $TMPDIR (default /tmp).
+UniqueFd anonymous_temp_file();
+
 // The sha256 digest of a string, as "sha256:hex".
 std::string digest_of(std::string_view data);
 

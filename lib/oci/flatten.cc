@@ -109,7 +109,15 @@ public:
 		archive_read_support_filter_gzip(a_);
 		archive_read_support_filter_zstd(a_);
 		buf_.resize(kBufSize);
-		if (archive_read_open(a_, this, nullptr, &LayerStream::read_cb, nullptr) != ARCHIVE_OK) failed();
+		if (archive_read_open(a_, this, nullptr, &LayerStream::read_cb, nullptr) != ARCHIVE_OK) {
+			// The destructor does not run for a throwing constructor.
+			try {
+				failed();
+			} catch (...) {
+				archive_read_free(a_);
+				throw;
+			}
+		}
 	}
 	~LayerStream() { archive_read_free(a_); }
 	LayerStream(const LayerStream&) = delete;
@@ -465,13 +473,7 @@ private:
 	}
 
 	void spill(LayerStream& s, archive_entry* e, const std::string& path, Group& g) {
-		if (!spill_fd_) {
-			const char* dir = std::getenv("TMPDIR");
-			std::string d = dir && *dir ? dir : "/tmp";
-			int fd = ::open(d.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-			if (fd < 0) fail_errno("create a temporary file in " + d);
-			spill_fd_.reset(fd);
-		}
+		if (!spill_fd_) spill_fd_ = anonymous_temp_file();
 		g.spill_entry = archive_entry_clone(e);
 		if (g.spill_entry == nullptr) fail("out of memory");
 		g.spill_off = spill_end_;

@@ -140,11 +140,8 @@ private:
 	}
 
 	void extract(archive* a, Member& m, size_t n) {
-		const char* dir = std::getenv("TMPDIR");
-		std::string d = dir && *dir ? dir : "/tmp";
-		int fd = ::open(d.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (fd < 0) fail_errno("create a temporary file in " + d);
-		m.fd = std::make_shared<UniqueFd>(fd);
+		m.fd = std::make_shared<UniqueFd>(anonymous_temp_file());
+		int fd = m.fd->get();
 		char buf[65536];
 		la_ssize_t r;
 		while ((r = archive_read_data(a, buf, sizeof buf)) > 0) write_all(fd, buf, r, "write a temporary file");
