@@ -28,3 +28,12 @@ tests_jail_prober_LDFLAGS = -static
 tests_jail_prober_dyn_SOURCES = tests/jail/prober.c
 TESTS += tests/unit/jail_test tests/bats/jailer.bats
 EXTRA_DIST += tests/bats/jailer.bats tests/bats/jailer-helpers.bash tests/bats/kvm/jailer-cgroup2.bats
+
+# Fuzz targets over the jailer's parsers of outside data (tests/fuzz/).
+check_PROGRAMS += tests/fuzz/jail_elf tests/fuzz/jail_config
+tests_fuzz_jail_elf_SOURCES = tests/fuzz/jail_elf.cc tests/fuzz/replay.cc
+tests_fuzz_jail_elf_LDADD = lib/libjail.a $(BENCHER_COMMON_LIBS)
+tests_fuzz_jail_config_SOURCES = tests/fuzz/jail_config.cc tests/fuzz/replay.cc
+tests_fuzz_jail_config_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_jail_config_LDADD = lib/libjail.a $(BENCHER_COMMON_LIBS)
+FUZZ_TARGETS += tests/fuzz/jail_elf tests/fuzz/jail_config

@@ -269,7 +269,9 @@ Cgroup Cgroup::create(const std::string& id, const std::string& parent, const Cg
 				continue;
 			}
 			std::string why = strerror(err);
-			if (err == EBUSY)
+			// 6.1 says EOPNOTSUPP where newer kernels say EBUSY.
+			bool has_procs = !try_read(v2_parent + "/cgroup.procs").value_or("").empty();
+			if (err == EBUSY || (has_procs && v2_parent != v2->mount_point))
 				why += " (cgroup v2 lets a cgroup that holds processes hand no controllers to children: start "
 				       "the jailer in a cgroup of its own, e.g. `systemd-run --scope -p Delegate=yes`, or pass "
 				       "--parent-cgroup with an empty cgroup)";

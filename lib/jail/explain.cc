@@ -2,6 +2,7 @@
 #include "jail/explain.hh"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,14 +27,23 @@ std::optional<std::string> sysctl(const char* path) {
 }  // namespace
 
 UsernsSysctls read_userns_sysctls() {
-	return {sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
-		sysctl("/proc/sys/kernel/unprivileged_userns_clone"), sysctl("/proc/sys/user/max_user_namespaces")};
+	UsernsSysctls s{sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
+			sysctl("/proc/sys/kernel/unprivileged_userns_clone"),
+			sysctl("/proc/sys/user/max_user_namespaces")};
+	// A chroot shows as a root other than PID 1's (visible to root only).
+	struct stat self_root, init_root;
+	if (stat("/", &self_root) == 0 && stat("/proc/1/root/", &init_root) == 0)
+		s.chrooted = self_root.st_dev != init_root.st_dev || self_root.st_ino != init_root.st_ino;
+	return s;
 }
 
 std::string userns_hint(const UsernsSysctls& s, bool root) {
 	if (s.max_user_namespaces && *s.max_user_namespaces == "0")
 		return " (user namespaces are disabled: user.max_user_namespaces is 0; raise it with `sysctl -w "
 		       "user.max_user_namespaces=15000`)";
+	if (s.chrooted)
+		return " (this process runs inside a chroot, where the kernel refuses new user namespaces: start it "
+		       "from a real root (pivot_root or switch_root instead of chroot), or as root with --share user)";
 	if (root) return "";
 	if (s.unprivileged_clone && *s.unprivileged_clone == "0")
 		return " (unprivileged user namespaces are disabled: run `sysctl -w kernel.unprivileged_userns_clone=1`, "

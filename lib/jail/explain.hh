@@ -13,6 +13,7 @@ struct UsernsSysctls {
 	std::optional<std::string> apparmor_restrict;  // kernel.apparmor_restrict_unprivileged_userns
 	std::optional<std::string> unprivileged_clone; // kernel.unprivileged_userns_clone (Debian)
 	std::optional<std::string> max_user_namespaces;  // user.max_user_namespaces
+	bool chrooted = false;  // the kernel refuses CLONE_NEWUSER inside a chroot
 };
 UsernsSysctls read_userns_sysctls();
 

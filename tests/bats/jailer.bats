@@ -473,3 +473,10 @@ as_nobody() {
 	assert_eq 137 "$status"
 	[ ! -e "/sys/fs/cgroup/pids/bats-parent-$$/$ID" ]
 }
+
+@test "our own bencher-vmm starts in an empty jail" {
+	[ -x "$abs_top_builddir/bencher-vmm" ] || skip "bencher-vmm not built"
+	run "$JAILER" --id "$ID" --fd /dev/null:3 --exec "$abs_top_builddir/bencher-vmm" -- --help
+	[ "$status" -eq 0 ] || die "$output"
+	assert_contains "$output" "Usage: bencher-vmm"
+}

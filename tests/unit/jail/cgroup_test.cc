@@ -69,6 +69,9 @@ TEST(Explain, UsernsHints) {
 	s.max_user_namespaces = "0";
 	EXPECT_NE(jail::userns_hint(s, true).find("max_user_namespaces"), std::string::npos);
 	s = {};
+	s.chrooted = true;
+	EXPECT_NE(jail::userns_hint(s, true).find("chroot"), std::string::npos);
+	s = {};
 	s.apparmor_restrict = "0";
 	EXPECT_EQ(jail::userns_hint(s, false), "");
 }
