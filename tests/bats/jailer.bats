@@ -51,12 +51,16 @@ teardown() {
 	assert_contains " $output" " 1 2 "
 }
 
-@test "network: only lo; hostname; ipc namespace" {
+@test "network: only lo, up; hostname; own IPC namespace" {
+	shm=$(ipcmk -M 4096 | grep -o '[0-9]*$')
 	run "$JAILER" --id "$ID" --hostname jailhost --exec "$BUSYBOX" -- sh -c \
-		'sed -n "3,\$p" /proc/net/dev | cut -d: -f1 | tr -d " "; hostname; cat /proc/sys/kernel/shmmni >/dev/null && ls /proc/sysvipc'
+		'sed -n "3,\$p" /proc/net/dev | cut -d: -f1 | tr -d " "; hostname; wc -l < /proc/sysvipc/shm; ip link 2>/dev/null | grep -c "UP"'
+	ipcrm -m "$shm"
 	[ "$status" -eq 0 ] || die "$output"
 	assert_eq "lo" "${lines[0]}" "interfaces"
-	[ "${#lines[@]}" -ge 2 ] && assert_eq "jailhost" "${lines[1]}" "hostname"
+	assert_eq "jailhost" "${lines[1]}" "hostname"
+	assert_eq "1" "${lines[2]}" "SysV shared memory lines (the header only)"
+	assert_eq "1" "${lines[3]}" "lo is up"
 	run "$JAILER" --id "$ID" --exec "$BUSYBOX" -- hostname
 	assert_eq "$ID" "$output" "default hostname"
 }
