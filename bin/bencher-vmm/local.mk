@@ -36,3 +36,13 @@ tests_vmm_guest_test_init_SOURCES = tests/vmm/guest-test-init.c
 tests_vmm_guest_test_init_LDFLAGS = -static
 tests_vmm_vsock_test_host_SOURCES = tests/vmm/vsock-test-host.cc
 tests_vmm_vsock_test_host_LDADD = $(BENCHER_COMMON_LIBS)
+
+TESTS += tests/bats/vmm.bats
+EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm.bats
+
+check_PROGRAMS += tests/unit/vmm_test
+tests_unit_vmm_test_SOURCES = tests/unit/vmm/boot_test.cc tests/unit/vmm/virtio_test.cc \
+	tests/unit/vmm/devices_test.cc tests/unit/vmm/fake_memory.hh
+tests_unit_vmm_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) -I$(top_srcdir)/tests/unit/vmm
+tests_unit_vmm_test_LDADD = $(VMM_LIBS) $(GTEST_LIBS)
+TESTS += tests/unit/vmm_test

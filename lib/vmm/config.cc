@@ -34,9 +34,16 @@ const char kHelp[] =
     "Exit status: 0 guest shut down or rebooted, 1 VMM error, 2 usage, 3 timeout,\n"
     "4 cancelled (SIGTERM/SIGINT), 5 guest kernel panic, 6 triple fault or KVM error.\n";
 
-int parse_fd(const std::string& s, const char* what) {
-	return static_cast<int>(parse_uint(s, what, 0, 1 << 20));
+// A bad number on the command line is a usage error (exit 2).
+uint64_t num(const std::string& s, const char* what, uint64_t min, uint64_t max) {
+	try {
+		return parse_uint(s, what, min, max);
+	} catch (const Error& e) {
+		fail_usage(e.what());
+	}
 }
+
+int parse_fd(const std::string& s, const char* what) { return static_cast<int>(num(s, what, 0, 1 << 20)); }
 
 void path_only(FileArg& f, const std::string& v) {
 	f.path = v;
@@ -63,12 +70,18 @@ Options parse_args(int argc, char** argv) {
 	    .value("vsock-fd", 0, [&](const std::string& v) { o.vsock_fd = parse_fd(v, "--vsock-fd"); })
 	    .value("console", 0, [&](const std::string& v) { path_only(o.console, v); })
 	    .value("console-fd", 0, [&](const std::string& v) { fd_only(o.console, v, "--console-fd"); })
-	    .value("console-limit", 0, [&](const std::string& v) { o.console_limit = parse_size(v, "--console-limit"); })
+	    .value("console-limit", 0, [&](const std::string& v) { 
+		    try {
+			    o.console_limit = parse_size(v, "--console-limit");
+		    } catch (const Error& e) {
+			    fail_usage(e.what());
+		    }
+	    })
 	    .value("report", 0, [&](const std::string& v) { path_only(o.report, v); })
 	    .value("report-fd", 0, [&](const std::string& v) { fd_only(o.report, v, "--report-fd"); })
-	    .value("vcpus", 0, [&](const std::string& v) { o.vcpus = static_cast<uint32_t>(parse_uint(v, "--vcpus", 1, 32)); })
-	    .value("memory", 0, [&](const std::string& v) { o.memory_mib = parse_uint(v, "--memory", 32, 1 << 20); })
-	    .value("timeout", 0, [&](const std::string& v) { o.timeout_s = parse_uint(v, "--timeout", 0, 1u << 30); })
+	    .value("vcpus", 0, [&](const std::string& v) { o.vcpus = static_cast<uint32_t>(num(v, "--vcpus", 1, 32)); })
+	    .value("memory", 0, [&](const std::string& v) { o.memory_mib = num(v, "--memory", 32, 1 << 20); })
+	    .value("timeout", 0, [&](const std::string& v) { o.timeout_s = num(v, "--timeout", 0, 1u << 30); })
 	    .value("cmdline", 0, [&](const std::string& v) { o.cmdline_append = v; })
 	    .value("cmdline-replace", 0, [&](const std::string& v) { o.cmdline_replace = v; })
 	    .value("config", 0, [&](const std::string& v) { o.config_path = v; })

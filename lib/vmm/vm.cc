@@ -409,10 +409,11 @@ Report Machine::run() {
 
 	// The vCPU threads wait at a gate until the sandbox is complete.
 	std::atomic<bool> gate{false};
+	std::atomic<size_t> ready{0};
 	std::vector<std::thread> threads;
 	std::vector<std::atomic<bool>> done(vcpus_.size());
 	for (size_t i = 0; i < vcpus_.size(); i++) {
-		threads.emplace_back([this, i, &gate, &done] {
+		threads.emplace_back([this, i, &gate, &ready, &done] {
 			sigset_t s;
 			sigemptyset(&s);
 			sigaddset(&s, kKickSignal);
@@ -420,11 +421,16 @@ Report Machine::run() {
 			char name[16];
 			snprintf(name, sizeof name, "vcpu%zu", i);
 			pthread_setname_np(pthread_self(), name);
+			ready++;
+			ready.notify_all();
 			while (!gate.load()) gate.wait(false);
 			vcpu_loop(i);
 			done[i] = true;
 		});
 	}
+	// Thread start-up makes syscalls outside the allowlist (prctl for the
+	// name): every thread gets past them before the filter goes on.
+	for (size_t n = ready.load(); n < threads.size(); n = ready.load()) ready.wait(n);
 	try {
 		if (!o_.no_seccomp) sandbox::apply_seccomp();
 	} catch (const Error& e) {
