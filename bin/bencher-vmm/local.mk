@@ -46,3 +46,12 @@ tests_unit_vmm_test_SOURCES = tests/unit/vmm/boot_test.cc tests/unit/vmm/virtio_
 tests_unit_vmm_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) -I$(top_srcdir)/tests/unit/vmm
 tests_unit_vmm_test_LDADD = $(VMM_LIBS) $(GTEST_LIBS)
 TESTS += tests/unit/vmm_test
+dist_man_MANS += man/bencher-vmm.1 man/bencher-vsock.7
+
+# Fuzz targets over the paths a hostile guest drives (tests/fuzz/).
+check_PROGRAMS += tests/fuzz/vmm_virtqueue tests/fuzz/vmm_vsock
+tests_fuzz_vmm_virtqueue_SOURCES = tests/fuzz/vmm_virtqueue.cc tests/fuzz/replay.cc
+tests_fuzz_vmm_virtqueue_LDADD = $(VMM_LIBS)
+tests_fuzz_vmm_vsock_SOURCES = tests/fuzz/vmm_vsock.cc tests/fuzz/replay.cc
+tests_fuzz_vmm_vsock_LDADD = $(VMM_LIBS)
+FUZZ_TARGETS += tests/fuzz/vmm_virtqueue tests/fuzz/vmm_vsock
