@@ -208,8 +208,14 @@ Cgroup& Cgroup::operator=(Cgroup&& o) noexcept {
 		version_ = o.version_;
 		dirs_ = std::move(o.dirs_);
 		controller_dir_ = std::move(o.controller_dir_);
+		home_ = std::move(o.home_);
+		leaf_ = std::move(o.leaf_);
+		enabled_ = std::move(o.enabled_);
 		o.dirs_.clear();
 		o.controller_dir_.clear();
+		o.home_.clear();
+		o.leaf_.clear();
+		o.enabled_.clear();
 	}
 	return *this;
 }
@@ -260,10 +266,31 @@ Cgroup Cgroup::create(const std::string& id, const std::string& parent, const Cg
 		if (!exists(v2_parent)) fail_errno("cgroup: parent " + v2_parent, ENOENT);
 		std::string sub = try_read(v2_parent + "/cgroup.subtree_control").value_or("");
 		std::set<std::string> enabled = words(sub);
+		// systemd's delegation model: a scope holding just the jailer. A v2
+		// cgroup with processes cannot give its children controllers, so
+		// the jailer steps into a leaf of its own cgroup first.
+		bool must_enable = false;
+		for (auto& r : required) must_enable |= !enabled.count(r);
+		if (must_enable && parent.empty() && v2_parent != v2->mount_point &&
+		    words(try_read(v2_parent + "/cgroup.procs").value_or("")) ==
+			    std::set<std::string>{std::to_string(getpid())}) {
+			std::string leaf = v2_parent + "/" + name + ".jailer";
+			if (mkdir(leaf.c_str(), 0755) == 0) {
+				if (write_ctl(leaf + "/cgroup.procs", std::to_string(getpid())) == 0) {
+					cg.home_ = v2_parent;
+					cg.leaf_ = leaf;
+				} else {
+					rmdir(leaf.c_str());
+				}
+			}
+		}
 		for (const char* c : {"cpu", "memory", "pids"}) {
 			if (!v2_available.count(c) || enabled.count(c)) continue;
 			int err = write_ctl(v2_parent + "/cgroup.subtree_control", std::string("+") + c);
-			if (err == 0) continue;
+			if (err == 0) {
+				if (!cg.leaf_.empty()) cg.enabled_.push_back(c);
+				continue;
+			}
 			if (!required.count(c)) {
 				BLOG_INFO("cgroup: cannot enable %s in %s: %s", c, v2_parent.c_str(), strerror(err));
 				continue;
@@ -427,6 +454,18 @@ void Cgroup::remove() {
 	}
 	dirs_.clear();
 	controller_dir_.clear();
+	if (!leaf_.empty()) {
+		// Controllers off again, or home_ could not take a process back.
+		for (auto it = enabled_.rbegin(); it != enabled_.rend(); ++it)
+			if (int err = write_ctl(home_ + "/cgroup.subtree_control", "-" + *it); err != 0)
+				BLOG_INFO("cgroup: disable %s in %s: %s", it->c_str(), home_.c_str(), strerror(err));
+		if (int err = write_ctl(home_ + "/cgroup.procs", std::to_string(getpid())); err != 0)
+			failed += " " + leaf_ + " (moving back to " + home_ + ": " + strerror(err) + ")";
+		else if (rmdir(leaf_.c_str()) != 0)
+			failed += " " + leaf_ + " (" + strerror(errno) + ")";
+		leaf_.clear();
+		enabled_.clear();
+	}
 	if (!failed.empty()) fail("cgroup: could not remove" + failed);
 }
 

@@ -72,6 +72,10 @@ private:
 	int version_ = 0;
 	std::vector<std::string> dirs_;
 	std::map<std::string, std::string> controller_dir_;  // v1: controller -> dir
+	// v2, jailer alone in its cgroup: it moved itself into leaf_ so that
+	// home_ may enable controllers; undone by remove().
+	std::string home_, leaf_;
+	std::vector<std::string> enabled_;
 };
 
 }  // namespace bencher::jail

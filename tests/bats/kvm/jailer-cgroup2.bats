@@ -22,8 +22,13 @@ setup() {
 }
 
 teardown() {
-	local d
-	for d in "$CG"/bats-deleg-$$/leaf "$CG"/bats-deleg-$$ "$CG"/bats-parent-$$ "$CG"/bats-busy-$$; do
+	local d p
+	for d in "$CG"/bats-busy-$$ "$CG"/bats-scope-$$; do
+		[ -e "$d/cgroup.procs" ] || continue
+		while read -r p; do kill -KILL "$p"; done < "$d/cgroup.procs"
+		wait_for test ! -s "$d/cgroup.procs"
+	done
+	for d in "$CG"/bats-deleg-$$/leaf "$CG"/bats-deleg-$$ "$CG"/bats-parent-$$ "$CG"/bats-busy-$$ "$CG"/bats-scope-$$; do
 		[ -d "$d" ] && rmdir "$d" 2>/dev/null
 	done
 	return 0
@@ -120,14 +125,29 @@ teardown() {
 	assert_contains "$sub" "memory"
 }
 
-@test "v2: a parent cgroup that holds processes is explained (no internal processes)" {
+@test "v2: a jailer alone in its cgroup (a delegated scope) steps into a leaf and back" {
+	scope=$CG/bats-scope-$$
+	mkdir "$scope"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	run sh -c 'dir=$1; shift; echo $$ > "$dir/cgroup.procs" && exec "$@"' sh "$scope" \
+		"$JAILER" "${SHARE[@]}" --id "$ID" --memory 32M --pids 8 --exec "$PROBER" -- forkbomb 100
+	[ "$status" -eq 0 ] || die "$output"
+	[[ $output =~ forked\ ([0-9]+):\ Resource ]] || die "$output"
+	[ "${BASH_REMATCH[1]}" -le 6 ] || die "$output"
+	assert_eq "" "$(find "$scope" -mindepth 1 -type d)" "cgroups left in the scope"
+	assert_eq "" "$(cat "$scope/cgroup.subtree_control")" "controllers left enabled"
+	rmdir "$scope"
+}
+
+@test "v2: a parent cgroup that holds other processes is explained (no internal processes)" {
 	mkdir "$CG/bats-busy-$$"
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	run sh -c 'dir=$1; shift; echo $$ > "$dir/cgroup.procs" && exec "$@"' sh "$CG/bats-busy-$$" \
+	run sh -c 'dir=$1; shift; echo $$ > "$dir/cgroup.procs" && { sleep 60 & } && exec "$@"' sh "$CG/bats-busy-$$" \
 		"$JAILER" "${SHARE[@]}" --id "$ID" --memory 32M --exec "$PROBER" -- status
 	assert_eq 1 "$status"
 	assert_contains "$output" "cgroup v2 lets a cgroup that holds processes hand no controllers to children"
 	assert_contains "$output" "systemd-run --scope -p Delegate=yes"
+	[ ! -e "$CG/bats-busy-$$/$ID.jailer" ] || die "leaf left behind"
 }
 
 @test "v2 unprivileged: limits work in a delegated subtree" {
