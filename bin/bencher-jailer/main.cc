@@ -23,7 +23,7 @@ const char kHelp[] =
 	"(128+N if killed by signal N); 1 on a jailer failure, 2 on a usage error.\n"
 	"\n"
 	"  --config FILE          JSON config (bencher-jailer.json(5)); options below override it\n"
-	"  --id ID                jail name (cgroup jail-ID, default hostname)\n"
+	"  --id ID                jail name: the cgroup's name, default hostname\n"
 	"  --exec PATH            program to run; operands are then its arguments\n"
 	"  --jail-root DIR        root directory of the jail (default: a temporary one)\n"
 	"  --memory SIZE          cgroup memory limit, e.g. 512M\n"
