@@ -6,6 +6,7 @@
 // their ordinary meaning and a killed program's signal is reported as 128+N.
 #include "jail/jail.hh"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
@@ -346,12 +347,28 @@ void drop_privileges(const Child& c) {
 		if (fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0) fail_errno(strprintf("keep fd %d", fd));
 	}
 	// Every other fd closes at exec; the ones above stay until then.
+	auto cloexec_range = [&](unsigned lo, unsigned hi) {
+		if (syscall(SYS_close_range, lo, hi, CLOSE_RANGE_CLOEXEC) == 0) return;
+		// Before Linux 5.11: one by one, as the jail's /proc lists them
+		// (fds inherited above the new RLIMIT_NOFILE included).
+		DIR* d = opendir("/proc/self/fd");
+		if (d == nullptr) fail_errno("list /proc/self/fd");
+		int self = dirfd(d);
+		while (struct dirent* e = readdir(d)) {
+			if (e->d_name[0] == '.') continue;
+			unsigned long fd = std::strtoul(e->d_name, nullptr, 10);
+			if (fd < lo || fd > hi || static_cast<int>(fd) == self) continue;
+			int fl = fcntl(static_cast<int>(fd), F_GETFD);
+			if (fl >= 0) fcntl(static_cast<int>(fd), F_SETFD, fl | FD_CLOEXEC);
+		}
+		closedir(d);
+	};
 	unsigned int from = 0;
 	for (int k : keep) {
-		if (static_cast<unsigned>(k) > from) syscall(SYS_close_range, from, static_cast<unsigned>(k) - 1, CLOSE_RANGE_CLOEXEC);
+		if (static_cast<unsigned>(k) > from) cloexec_range(from, static_cast<unsigned>(k) - 1);
 		from = static_cast<unsigned>(k) + 1;
 	}
-	syscall(SYS_close_range, from, ~0U, CLOSE_RANGE_CLOEXEC);
+	cloexec_range(from, ~0U);
 
 	if (chdir(p.workdir.c_str()) != 0) fail_errno("chdir " + p.workdir);
 	std::vector<std::string> envs;
