@@ -150,6 +150,8 @@ int main(int argc, char** argv) {
 			if (archive_write_open_fd(a, fd) != ARCHIVE_OK)
 				fail(std::string("open output: ") + archive_error_string(a));
 		} else {
+			// Paths named on the command line keep meaning what they meant.
+			if (!o.config_out.empty()) o.config_out = absolute(o.config_out);
 			if (::mkdir(o.output_dir.c_str(), 0755) < 0 && errno != EEXIST) fail_errno("mkdir " + o.output_dir);
 			if (::chdir(o.output_dir.c_str()) < 0) fail_errno("chdir " + o.output_dir);
 			a = archive_write_disk_new();
