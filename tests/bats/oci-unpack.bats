@@ -399,3 +399,19 @@ PY
 	assert_contains "$output" "--max-size"
 	oci-unpack --max-size 128G "$dir" | tar -t | grep -q '^zeros$'
 }
+
+@test "a docker-save manifest cannot reach outside the image" {
+	skopeo copy --quiet "oci:$IMG:latest" docker-archive:d.tar:test/img:v1
+	mkdir d && tar -xf d.tar -C d
+	cp -a d up
+	jq -c '.[0].Layers[0] = "../../../../etc/passwd"' d/manifest.json >up/manifest.json
+	run oci-unpack up
+	[ "$status" -eq 5 ]
+	assert_contains "$output" "path traversal"
+	cp -a d sym
+	ln -s /etc/passwd sym/evil.tar
+	jq -c '.[0].Layers[0] = "evil.tar"' d/manifest.json >sym/manifest.json
+	run oci-unpack sym
+	[ "$status" -eq 3 ]
+	assert_contains "$output" "evil.tar"
+}
