@@ -191,3 +191,25 @@ teardown() {
 	assert_eq 1 "$status"
 	assert_contains "$output" "chroot"
 }
+
+# ---- the chain's real use: bencher-vmm booting our guest inside the jail ----
+
+@test "bencher-vmm boots the guest inside the jail, kernel and disk passed as fds" {
+	load ../vmm-helpers
+	[ -f "$KERNEL" ] || skip "$KERNEL: not built"
+	[ -x "$GUEST_INIT" ] || skip "$GUEST_INIT: not built"
+	[ -x "$VMM" ] || skip "$VMM: not built"
+	make_rootfs "$BATS_TEST_TMPDIR/root.ext4"
+	# uid 0 without capabilities: enough for a /dev/kvm only root may open
+	# (bencher-vmm opens it itself; it takes no --kvm-fd yet).
+	run "$JAILER" "${SHARE[@]}" --id "$ID" --uid 0 --gid 0 --memory 512M --pids 32 \
+		--fd "$KERNEL:3" --fd "$BATS_TEST_TMPDIR/root.ext4:4:rw" --fd "$BATS_TEST_TMPDIR/report.json:5:rw" \
+		--stats-out "$BATS_TEST_TMPDIR/stats.json" --exec "$VMM" -- \
+		--kernel-fd 3 --rootfs-fd 4 --report-fd 5 --memory 128 --timeout 120 --cmdline "panic=-1 init=/init -- marker"
+	[ "$status" -eq 0 ] || die "$output"
+	assert_contains "$output" BENCHER-TEST-MARKER
+	assert_eq poweroff "$(report_field "$BATS_TEST_TMPDIR/report.json" outcome)" outcome
+	peak=$(json_field "$BATS_TEST_TMPDIR/stats.json" memory_peak_bytes)
+	[ "$peak" -gt $((4 << 20)) ] || die "memory_peak_bytes $peak"
+	[ ! -e "$CG/$ID" ] || die "cgroup left behind"
+}
