@@ -37,6 +37,23 @@ TEST(Manifest, ImageManifest) {
 	check_layer_media_type(m.layers[0], "l");
 }
 
+TEST(Manifest, DockerSchema2AndList) {
+	std::string text = R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
+	  "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")" + kD1 + R"(","size":5},
+	  "layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":")" + kD2 + R"(","size":6}]})";
+	Manifest m = parse_manifest(text, "m");
+	EXPECT_FALSE(m.is_index);
+	check_layer_media_type(m.layers.at(0), "l");
+	std::string list = R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json",
+	  "manifests":[{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":")" + kD1 +
+			   R"(","size":1,"platform":{"os":"linux","architecture":"amd64"}},
+	  {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + kD2 +
+			   R"(","size":1,"platform":{"os":"unknown","architecture":"unknown"}}]})";
+	Manifest l = parse_manifest(list, "l");
+	ASSERT_TRUE(l.is_index);
+	EXPECT_EQ(select_platform(l, {"linux", "amd64", ""}, "l").digest, kD1);
+}
+
 TEST(Manifest, IndexAndPlatform) {
 	std::string text = R"({"schemaVersion":2,"manifests":[
 	  {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + kD1 + R"(","size":1,
