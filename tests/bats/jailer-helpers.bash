@@ -38,6 +38,11 @@ own_cgroup_dir() {
 	echo "${mnt}${rel%/}"
 }
 
+# Where cgroup v2 is mounted.
+cgroup2_mount() {
+	awk '{ for (d = 7; d <= NF && $d != "-"; d++) ; if ($(d + 1) == "cgroup2") { print $5; exit } }' /proc/self/mountinfo
+}
+
 # Which cgroup version the jailer will pick here: 2 when the v2 tree offers
 # cpu, memory or pids, else 1.
 host_cgroup_version() {

@@ -10,10 +10,24 @@ load jailer-helpers
 setup() {
 	require_root
 	ID=bats-$$-$BATS_TEST_NUMBER
+	J=("$JAILER" --id "$ID")
+	# On a v2 host the shell's own cgroup holds other processes and cannot
+	# give a child controllers: jail below an empty cgroup of our own.
+	if [ "$(host_cgroup_version)" = 2 ]; then
+		V2PARENT=$(cgroup2_mount)/bats-jailer-$$
+		mkdir -p "$V2PARENT"
+		J+=(--parent-cgroup "/bats-jailer-$$")
+	fi
+}
+
+# The jail's cgroup directory for a v1 controller (or v2).
+jail_cg_dir() {
+	if [ -n "${V2PARENT:-}" ]; then echo "$V2PARENT/$ID"; else echo "$(own_cgroup_dir "$1")/$ID"; fi
 }
 
 teardown() {
 	local d
+	[ -z "${V2PARENT:-}" ] || rmdir "$V2PARENT" 2>/dev/null
 	for d in /sys/fs/cgroup/*/bats-parent-$$ /sys/fs/cgroup/memory/*/*/bats-parent-$$; do
 		[ -d "$d" ] && rmdir "$d"/* "$d" 2>/dev/null
 	done
@@ -21,7 +35,7 @@ teardown() {
 }
 
 @test "static program: no capabilities, no_new_privs, uid/gid 65534" {
-	run "$JAILER" --id "$ID" --exec "$PROBER" -- status
+	run "${J[@]}" --exec "$PROBER" -- status
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "CapEff: 0000000000000000"
 	assert_contains "$output" "CapPrm: 0000000000000000"
@@ -37,14 +51,14 @@ teardown() {
 }
 
 @test "--uid and --gid choose the ids" {
-	run "$JAILER" --id "$ID" --uid 1234 --gid 4321 --exec "$PROBER" -- status
+	run "${J[@]}" --uid 1234 --gid 4321 --exec "$PROBER" -- status
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "Uid: 1234	1234	1234	1234"
 	assert_contains "$output" "Gid: 4321	4321	4321	4321"
 }
 
 @test "/proc shows only the jail's processes" {
-	run "$JAILER" --id "$ID" --exec "$BUSYBOX" -- sh -c 'ls /proc | grep -E "^[0-9]+$" | tr "\n" " "'
+	run "${J[@]}" --exec "$BUSYBOX" -- sh -c 'ls /proc | grep -E "^[0-9]+$" | tr "\n" " "'
 	[ "$status" -eq 0 ] || die "$output"
 	# PID 1 (the jailer's reaper), 2 (sh), its children (ls, grep, tr).
 	for p in $output; do [ "$p" -le 10 ] || die "host pid $p visible: $output"; done
@@ -53,7 +67,7 @@ teardown() {
 
 @test "network: only lo, up; hostname; own IPC namespace" {
 	shm=$(ipcmk -M 4096 | grep -o '[0-9]*$')
-	run "$JAILER" --id "$ID" --hostname jailhost --exec "$BUSYBOX" -- sh -c \
+	run "${J[@]}" --hostname jailhost --exec "$BUSYBOX" -- sh -c \
 		'sed -n "3,\$p" /proc/net/dev | cut -d: -f1 | tr -d " "; hostname; wc -l < /proc/sysvipc/shm; ip link 2>/dev/null | grep -c "UP"'
 	ipcrm -m "$shm"
 	[ "$status" -eq 0 ] || die "$output"
@@ -61,12 +75,12 @@ teardown() {
 	assert_eq "jailhost" "${lines[1]}" "hostname"
 	assert_eq "1" "${lines[2]}" "SysV shared memory lines (the header only)"
 	assert_eq "1" "${lines[3]}" "lo is up"
-	run "$JAILER" --id "$ID" --exec "$BUSYBOX" -- hostname
+	run "${J[@]}" --exec "$BUSYBOX" -- hostname
 	assert_eq "$ID" "$output" "default hostname"
 }
 
 @test "/dev holds only null, zero, urandom and kvm, and they work" {
-	run "$JAILER" --id "$ID" --exec "$BUSYBOX" -- sh -c \
+	run "${J[@]}" --exec "$BUSYBOX" -- sh -c \
 		'ls /dev | tr "\n" " "; echo; echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 8 /dev/urandom | wc -c; touch /dev/new 2>&1'
 	[ "$status" -ne 0 ] || die "creating /dev/new worked: $output"
 	expected="null urandom zero "
@@ -78,7 +92,7 @@ teardown() {
 }
 
 @test "the old root is gone and the jail root is read-only" {
-	run "$JAILER" --id "$ID" --exec "$BUSYBOX" -- sh -c \
+	run "${J[@]}" --exec "$BUSYBOX" -- sh -c \
 		'ls /; test -e /etc/passwd && echo PASSWD; test -e /work && echo WORK; grep -c . /proc/self/mountinfo; touch /newfile 2>&1'
 	assert_eq "dev proc" "$(echo "${lines[0]} ${lines[1]}")" "root listing"
 	[[ $output != *PASSWD* && $output != *WORK* ]] || die "host files visible: $output"
@@ -92,14 +106,14 @@ teardown() {
 	mkdir -p "$src"
 	echo hello > "$src/in"
 	chmod 777 "$src"
-	run "$JAILER" --id "$ID" --bind "$src:/data:ro" --exec "$PROBER" -- write /data/out
+	run "${J[@]}" --bind "$src:/data:ro" --exec "$PROBER" -- write /data/out
 	[ "$status" -eq 1 ] || die "$output"
 	assert_contains "$output" "/data/out: Read-only file system"
 	[ ! -e "$src/out" ]
-	run "$JAILER" --id "$ID" --bind "$src:/data" --exec "$PROBER" -- write /data/out
+	run "${J[@]}" --bind "$src:/data" --exec "$PROBER" -- write /data/out
 	[ "$status" -eq 0 ] || die "$output"
 	[ -f "$src/out" ]
-	run "$JAILER" --id "$ID" --bind "$src/in:/in.txt:ro" --exec "$BUSYBOX" -- cat /in.txt
+	run "${J[@]}" --bind "$src/in:/in.txt:ro" --exec "$BUSYBOX" -- cat /in.txt
 	assert_eq "hello" "$output"
 }
 
@@ -107,29 +121,29 @@ teardown() {
 	echo content > "$BATS_TEST_TMPDIR/f"
 	# 1500 lies above the jail's RLIMIT_NOFILE: closed all the same.
 	exec 7</dev/null 8</dev/null 1500</dev/null
-	run "$JAILER" --id "$ID" --keep-fd 8 --exec "$PROBER" -- fds
+	run "${J[@]}" --keep-fd 8 --exec "$PROBER" -- fds
 	exec 7<&- 8<&- 1500<&-
 	[ "$status" -eq 0 ] || die "$output"
 	assert_eq "0 1 2 8" "$(echo $output)" "fds"
-	run "$JAILER" --id "$ID" --fd "$BATS_TEST_TMPDIR/f:5" --exec "$BUSYBOX" -- sh -c 'ls /proc/self/fd | tr "\n" " "; cat <&5'
+	run "${J[@]}" --fd "$BATS_TEST_TMPDIR/f:5" --exec "$BUSYBOX" -- sh -c 'ls /proc/self/fd | tr "\n" " "; cat <&5'
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "content"
-	run "$JAILER" --id "$ID" --fd "$BATS_TEST_TMPDIR/new:3:rw" --exec "$BUSYBOX" -- sh -c 'echo written >&3'
+	run "${J[@]}" --fd "$BATS_TEST_TMPDIR/new:3:rw" --exec "$BUSYBOX" -- sh -c 'echo written >&3'
 	[ "$status" -eq 0 ] || die "$output"
 	assert_eq "written" "$(cat "$BATS_TEST_TMPDIR/new")"
 }
 
 @test "--keep-fd of a closed fd and --fd of a missing file are refused" {
-	run "$JAILER" --id "$ID" --keep-fd 9 --exec "$PROBER" -- fds
+	run "${J[@]}" --keep-fd 9 --exec "$PROBER" -- fds
 	assert_eq 1 "$status"
 	assert_contains "$output" "keep fd 9: not open"
-	run "$JAILER" --id "$ID" --fd /nonexistent:3 --exec "$PROBER" -- fds
+	run "${J[@]}" --fd /nonexistent:3 --exec "$PROBER" -- fds
 	assert_eq 1 "$status"
 	assert_eq "bencher-jailer: open /nonexistent: No such file or directory" "$output"
 }
 
 @test "rlimits: NOFILE 1024, NPROC 64, CORE 0, FSIZE as configured" {
-	run "$JAILER" --id "$ID" --max-file-size 1M --exec "$BUSYBOX" -- cat /proc/self/limits
+	run "${J[@]}" --max-file-size 1M --exec "$BUSYBOX" -- cat /proc/self/limits
 	[ "$status" -eq 0 ] || die "$output"
 	[[ $output =~ Max\ open\ files\ +1024\ +1024 ]] || die "$output"
 	[[ $output =~ Max\ processes\ +64\ +64 ]] || die "$output"
@@ -138,49 +152,49 @@ teardown() {
 }
 
 @test "environment: cleared to what the config gives" {
-	FOO=leak run "$JAILER" --id "$ID" --env A=1 --env B=two=2 --exec "$PROBER" -- env
+	FOO=leak run "${J[@]}" --env A=1 --env B=two=2 --exec "$PROBER" -- env
 	[ "$status" -eq 0 ] || die "$output"
 	assert_eq "A=1 B=two=2" "$(echo $output)"
 }
 
 @test "exit codes and 128+signal pass through" {
-	run "$JAILER" --id "$ID" --exec "$PROBER" -- exit 0
+	run "${J[@]}" --exec "$PROBER" -- exit 0
 	assert_eq 0 "$status"
-	run "$JAILER" --id "$ID" --exec "$PROBER" -- exit 3
+	run "${J[@]}" --exec "$PROBER" -- exit 3
 	assert_eq 3 "$status"
-	run "$JAILER" --id "$ID" --exec "$PROBER" -- exit 255
+	run "${J[@]}" --exec "$PROBER" -- exit 255
 	assert_eq 255 "$status"
-	run "$JAILER" --id "$ID" --exec "$PROBER" -- kill 11
+	run "${J[@]}" --exec "$PROBER" -- kill 11
 	assert_eq 139 "$status"
-	run "$JAILER" --id "$ID" --exec "$BUSYBOX" -- sh -c 'kill -TERM $$'
+	run "${J[@]}" --exec "$BUSYBOX" -- sh -c 'kill -TERM $$'
 	assert_eq 143 "$status"
-	run "$JAILER" --id "$ID" --exec "$BUSYBOX" -- sh -c 'kill -KILL $$'
+	run "${J[@]}" --exec "$BUSYBOX" -- sh -c 'kill -KILL $$'
 	assert_eq 137 "$status"
 }
 
 @test "dynamic programs get their interpreter and libraries" {
-	run "$JAILER" --id "$ID" --exec /bin/cat -- /proc/self/status
+	run "${J[@]}" --exec /bin/cat -- /proc/self/status
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "NoNewPrivs:	1"
-	run "$JAILER" --id "$ID" --exec /bin/ls -- /lib/x86_64-linux-gnu
+	run "${J[@]}" --exec /bin/ls -- /lib/x86_64-linux-gnu
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "libselinux.so.1"
 	assert_contains "$output" "libpcre2-8.so.0"  # needed by libselinux
-	run "$JAILER" --id "$ID" --exec "$PROBER_DYN" -- status
+	run "${J[@]}" --exec "$PROBER_DYN" -- status
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "CapEff: 0000000000000000"
 	# The jailer itself, found through PATH.
-	run "$JAILER" --id "$ID" -- bencher-jailer --version
+	run "${J[@]}" -- bencher-jailer --version
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "bencher-jailer (bencher-runner)"
 }
 
 @test "libraries are mounted read-only" {
-	run "$JAILER" --id "$ID" --uid 0 --gid 0 --exec /bin/ls -- -l /lib64/ld-linux-x86-64.so.2
+	run "${J[@]}" --uid 0 --gid 0 --exec /bin/ls -- -l /lib64/ld-linux-x86-64.so.2
 	[ "$status" -eq 0 ] || die "$output"
-	run "$JAILER" --id "$ID" --uid 0 --gid 0 --exec "$BUSYBOX" -- sh -c 'echo x >> /bin/nothing; touch /dev/null/x' 
+	run "${J[@]}" --uid 0 --gid 0 --exec "$BUSYBOX" -- sh -c 'echo x >> /bin/nothing; touch /dev/null/x' 
 	[ "$status" -ne 0 ]
-	run "$JAILER" --id "$ID" --uid 0 --gid 0 --bind /usr/lib/x86_64-linux-gnu/libc.so.6:/libc.so.6:ro \
+	run "${J[@]}" --uid 0 --gid 0 --bind /usr/lib/x86_64-linux-gnu/libc.so.6:/libc.so.6:ro \
 		--exec "$PROBER" -- write /libc.so.6
 	assert_contains "$output" "Read-only file system"
 }
@@ -188,13 +202,13 @@ teardown() {
 @test "a script cannot be the program: the message says why" {
 	printf '#!/bin/sh\necho hi\n' > "$BATS_TEST_TMPDIR/s.sh"
 	chmod +x "$BATS_TEST_TMPDIR/s.sh"
-	run "$JAILER" --id "$ID" --exec "$BATS_TEST_TMPDIR/s.sh"
+	run "${J[@]}" --exec "$BATS_TEST_TMPDIR/s.sh"
 	assert_eq 1 "$status"
 	assert_contains "$output" "not an ELF program"
 }
 
 @test "memory hog is killed at the memory limit" {
-	run "$JAILER" --id "$ID" --memory 32M --stats-out "$BATS_TEST_TMPDIR/stats.json" --exec "$PROBER" -- hog 512
+	run "${J[@]}" --memory 32M --stats-out "$BATS_TEST_TMPDIR/stats.json" --exec "$PROBER" -- hog 512
 	assert_eq 137 "$status" "status"
 	[[ $output != *"allocated 512"* ]] || die "$output"
 	assert_eq 33554432 "$(json_field "$BATS_TEST_TMPDIR/stats.json" memory_max_bytes)" "memory_max_bytes"
@@ -203,7 +217,7 @@ teardown() {
 }
 
 @test "fork bomb stops at pids.max" {
-	run "$JAILER" --id "$ID" --pids 8 --stats-out "$BATS_TEST_TMPDIR/stats.json" --exec "$PROBER" -- forkbomb 1000
+	run "${J[@]}" --pids 8 --stats-out "$BATS_TEST_TMPDIR/stats.json" --exec "$PROBER" -- forkbomb 1000
 	[ "$status" -eq 0 ] || die "$output"
 	[[ $output =~ forked\ ([0-9]+):\ Resource\ temporarily\ unavailable ]] || die "$output"
 	# PID 1 and the prober count too.
@@ -213,9 +227,9 @@ teardown() {
 
 @test "cpu quota 0.5 is set in the cgroup and holds the program back" {
 	[ "$(host_cgroup_version)" = 1 ] || skip "v2: tests/bats/kvm/jailer-cgroup2.bats"
-	"$JAILER" --id "$ID" --cpu 0.5 --exec "$BUSYBOX" -- sleep 30 &
+	"${J[@]}" --cpu 0.5 --exec "$BUSYBOX" -- sleep 30 &
 	pid=$!
-	dir=$(own_cgroup_dir cpu)/$ID
+	dir=$(jail_cg_dir cpu)
 	wait_for test -e "$dir/cpu.cfs_quota_us"
 	quota=$(cat "$dir/cpu.cfs_quota_us")
 	period=$(cat "$dir/cpu.cfs_period_us")
@@ -225,7 +239,7 @@ teardown() {
 	assert_eq 100000 "$period" "cpu.cfs_period_us"
 
 	start=$(date +%s%N)
-	run "$JAILER" --id "$ID" --cpu 0.5 --stats-out "$BATS_TEST_TMPDIR/stats.json" --exec "$PROBER" -- burn 0.4
+	run "${J[@]}" --cpu 0.5 --stats-out "$BATS_TEST_TMPDIR/stats.json" --exec "$PROBER" -- burn 0.4
 	elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 	[ "$status" -eq 0 ] || die "$output"
 	# 400 ms of CPU at 50 ms per 100 ms period cannot take less than 700 ms.
@@ -237,11 +251,11 @@ teardown() {
 }
 
 @test "the child is in the jail's cgroup before it runs" {
-	"$JAILER" --id "$ID" --pids 50 --exec "$BUSYBOX" -- sleep 30 &
+	"${J[@]}" --pids 50 --exec "$BUSYBOX" -- sleep 30 &
 	pid=$!
 	ctrl=pids
 	[ "$(host_cgroup_version)" = 2 ] && ctrl=
-	dir=$(own_cgroup_dir "$ctrl")/$ID
+	dir=$(jail_cg_dir "$ctrl")
 	wait_for test -e "$dir/cgroup.procs"
 	wait_for test "$(wc -l < "$dir/cgroup.procs")" -eq 2
 	procs=$(wc -l < "$dir/cgroup.procs")
@@ -253,11 +267,11 @@ teardown() {
 @test "SIGTERM to the jailer ends the child and leaves no cgroup, mount or jail root" {
 	mounts_before=$(wc -l < /proc/self/mountinfo)
 	root=$BATS_TEST_TMPDIR/newroot
-	"$JAILER" --id "$ID" --jail-root "$root" --memory 64M --exec "$BUSYBOX" -- sleep 100 &
+	"${J[@]}" --jail-root "$root" --memory 64M --exec "$BUSYBOX" -- sleep 100 &
 	pid=$!
 	ctrl=memory
 	[ "$(host_cgroup_version)" = 2 ] && ctrl=
-	dir=$(own_cgroup_dir "$ctrl")/$ID
+	dir=$(jail_cg_dir "$ctrl")
 	wait_for test -e "$dir/cgroup.procs"
 	wait_for grep -q . "$dir/cgroup.procs"
 	wait_for test "$(wc -l < "$dir/cgroup.procs")" -eq 2
@@ -272,10 +286,9 @@ teardown() {
 }
 
 @test "SIGINT is forwarded too" {
-	"$JAILER" --id "$ID" --exec "$BUSYBOX" -- sleep 100 &
+	"${J[@]}" --exec "$BUSYBOX" -- sleep 100 &
 	pid=$!
-	dir=$(own_cgroup_dir pids)/$ID
-	[ "$(host_cgroup_version)" = 2 ] && dir=$(own_cgroup_dir "")/$ID
+	dir=$(jail_cg_dir pids)
 	wait_for test -e "$dir/cgroup.procs"
 	wait_for test "$(wc -l < "$dir/cgroup.procs")" -eq 2
 	kill -INT "$pid"
@@ -289,7 +302,7 @@ teardown() {
 	mkdir -p "$root/etc"
 	echo mine > "$root/etc/file"
 	chmod -R a+rX "$root"
-	run "$JAILER" --id "$ID" --jail-root "$root" --bind "$BATS_TEST_TMPDIR:/mnt/x/y" --exec /bin/cat -- /etc/file
+	run "${J[@]}" --jail-root "$root" --bind "$BATS_TEST_TMPDIR:/mnt/x/y" --exec /bin/cat -- /etc/file
 	[ "$status" -eq 0 ] || die "$output"
 	assert_eq "mine" "$output"
 	assert_eq "etc" "$(ls "$root")" "jail root afterwards"
@@ -300,23 +313,23 @@ teardown() {
 	root=$BATS_TEST_TMPDIR/evil
 	mkdir -p "$root" "$BATS_TEST_TMPDIR/outside"
 	ln -s "$BATS_TEST_TMPDIR/outside" "$root/lib"
-	run "$JAILER" --id "$ID" --jail-root "$root" --exec /bin/cat -- /dev/null
+	run "${J[@]}" --jail-root "$root" --exec /bin/cat -- /dev/null
 	assert_eq 1 "$status"
 	assert_contains "$output" "$root/lib: a symbolic link"
 	assert_eq "" "$(ls "$BATS_TEST_TMPDIR/outside")" "nothing created outside"
 }
 
 @test "errors name the path" {
-	run "$JAILER" --id "$ID" --bind /nonexistent:/x --exec "$PROBER" -- status
+	run "${J[@]}" --bind /nonexistent:/x --exec "$PROBER" -- status
 	assert_eq 1 "$status"
 	assert_contains "$output" "bencher-jailer: bind /nonexistent to "
 	assert_contains "$output" "/x: No such file or directory"
-	run "$JAILER" --id "$ID" --exec /nonexistent
+	run "${J[@]}" --exec /nonexistent
 	assert_eq "bencher-jailer: open /nonexistent: No such file or directory" "$output"
-	run "$JAILER" --id "$ID" --workdir /nowhere --exec "$PROBER" -- status
+	run "${J[@]}" --workdir /nowhere --exec "$PROBER" -- status
 	assert_eq 1 "$status"
 	assert_eq "bencher-jailer: chdir /nowhere: No such file or directory" "$output"
-	run "$JAILER" --id "$ID" -- no-such-command
+	run "${J[@]}" -- no-such-command
 	assert_eq "bencher-jailer: no-such-command: command not found in PATH" "$output"
 }
 
@@ -383,7 +396,7 @@ teardown() {
 }
 
 @test "stats: the figures the cgroup gives" {
-	run "$JAILER" --id "$ID" --memory 64M --pids 20 --cpu 1 --stats-out "$BATS_TEST_TMPDIR/s.json" --exec "$PROBER" -- burn 0.2
+	run "${J[@]}" --memory 64M --pids 20 --cpu 1 --stats-out "$BATS_TEST_TMPDIR/s.json" --exec "$PROBER" -- burn 0.2
 	[ "$status" -eq 0 ] || die "$output"
 	s=$(cat "$BATS_TEST_TMPDIR/s.json")
 	assert_contains "$s" "\"cgroup_version\":$(host_cgroup_version)"
@@ -396,7 +409,7 @@ teardown() {
 @test "--parent-cgroup places the jail below another cgroup" {
 	[ "$(host_cgroup_version)" = 1 ] || skip "v2: tests/bats/kvm/jailer-cgroup2.bats"
 	for c in cpu cpuacct memory pids; do mkdir -p "/sys/fs/cgroup/$c/bats-parent-$$"; done
-	"$JAILER" --id "$ID" --parent-cgroup "/bats-parent-$$" --pids 9 --exec "$BUSYBOX" -- sleep 30 &
+	"${J[@]}" --parent-cgroup "/bats-parent-$$" --pids 9 --exec "$BUSYBOX" -- sleep 30 &
 	pid=$!
 	wait_for test -e "/sys/fs/cgroup/pids/bats-parent-$$/$ID/pids.max"
 	max=$(cat "/sys/fs/cgroup/pids/bats-parent-$$/$ID/pids.max")
@@ -407,12 +420,12 @@ teardown() {
 }
 
 @test "a second jail with the same id is refused while the first runs" {
-	"$JAILER" --id "$ID" --pids 10 --exec "$BUSYBOX" -- sleep 30 &
+	"${J[@]}" --pids 10 --exec "$BUSYBOX" -- sleep 30 &
 	pid=$!
 	ctrl=pids
 	[ "$(host_cgroup_version)" = 2 ] && ctrl=
-	wait_for test -e "$(own_cgroup_dir "$ctrl")/$ID/cgroup.procs"
-	run "$JAILER" --id "$ID" --pids 10 --exec "$PROBER" -- status
+	wait_for test -e "$(jail_cg_dir "$ctrl")/cgroup.procs"
+	run "${J[@]}" --pids 10 --exec "$PROBER" -- status
 	kill -TERM "$pid"
 	wait "$pid" || true
 	assert_eq 1 "$status"
@@ -427,22 +440,22 @@ as_nobody() {
 
 @test "unprivileged: runs in a user namespace, same checks from inside" {
 	command -v setpriv >/dev/null || skip "needs setpriv"
-	run as_nobody "$JAILER" --id "$ID" --no-cgroup --exec "$PROBER" -- status
+	run as_nobody "${J[@]}" --no-cgroup --exec "$PROBER" -- status
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "CapEff: 0000000000000000"
 	assert_contains "$output" "CapBnd: 0000000000000000"
 	assert_contains "$output" "NoNewPrivs: 1"
 	assert_contains "$output" "Uid: 65534	65534	65534	65534"
-	run as_nobody "$JAILER" --id "$ID" --no-cgroup --exec /bin/ls -- /
+	run as_nobody "${J[@]}" --no-cgroup --exec /bin/ls -- /
 	[ "$status" -eq 0 ] || die "$output"
 	assert_eq "dev lib lib64 proc" "$(echo $output)"
-	run as_nobody "$JAILER" --id "$ID" --no-cgroup --exec "$BUSYBOX" -- sh -c 'kill -TERM $$'
+	run as_nobody "${J[@]}" --no-cgroup --exec "$BUSYBOX" -- sh -c 'kill -TERM $$'
 	assert_eq 143 "$status"
 }
 
 @test "unprivileged: a limit without a delegated cgroup is explained" {
 	command -v setpriv >/dev/null || skip "needs setpriv"
-	run as_nobody "$JAILER" --id "$ID" --memory 64M --exec "$PROBER" -- status
+	run as_nobody "${J[@]}" --memory 64M --exec "$PROBER" -- status
 	assert_eq 1 "$status"
 	assert_contains "$output" "Permission denied (no cgroup was delegated to this user"
 	assert_contains "$output" "Delegate=yes"
@@ -452,7 +465,7 @@ as_nobody() {
 	command -v setpriv >/dev/null || skip "needs setpriv"
 	[ -c /dev/kvm ] || skip "no /dev/kvm"
 	as_nobody test -r /dev/kvm && skip "/dev/kvm is open to everyone here"
-	run as_nobody "$JAILER" --id "$ID" --no-cgroup --fd /dev/kvm:3 --exec "$PROBER" -- fds
+	run as_nobody "${J[@]}" --no-cgroup --fd /dev/kvm:3 --exec "$PROBER" -- fds
 	assert_eq 1 "$status"
 	assert_contains "$output" "open /dev/kvm: Permission denied (add this user to the group owning /dev/kvm"
 }
@@ -466,7 +479,7 @@ as_nobody() {
 	done
 	out=$(mktemp -d)
 	chmod 777 "$out"
-	run as_nobody "$JAILER" --id "$ID" --parent-cgroup "/bats-parent-$$" --pids 8 --memory 32M \
+	run as_nobody "${J[@]}" --parent-cgroup "/bats-parent-$$" --pids 8 --memory 32M \
 		--stats-out "$out/stats.json" --exec "$PROBER" -- forkbomb 100
 	stats=$(cat "$out/stats.json")
 	rm -rf "$out"
@@ -474,14 +487,14 @@ as_nobody() {
 	[[ $output =~ forked\ ([0-9]+):\ Resource ]] || die "$output"
 	[ "${BASH_REMATCH[1]}" -le 6 ] || die "$output"
 	assert_contains "$stats" '"pids_max":8'
-	run as_nobody "$JAILER" --id "$ID" --parent-cgroup "/bats-parent-$$" --memory 32M --exec "$PROBER" -- hog 512
+	run as_nobody "${J[@]}" --parent-cgroup "/bats-parent-$$" --memory 32M --exec "$PROBER" -- hog 512
 	assert_eq 137 "$status"
 	[ ! -e "/sys/fs/cgroup/pids/bats-parent-$$/$ID" ]
 }
 
 @test "our own bencher-vmm starts in an empty jail" {
 	[ -x "$abs_top_builddir/bencher-vmm" ] || skip "bencher-vmm not built"
-	run "$JAILER" --id "$ID" --fd /dev/null:3 --exec "$abs_top_builddir/bencher-vmm" -- --help
+	run "${J[@]}" --fd /dev/null:3 --exec "$abs_top_builddir/bencher-vmm" -- --help
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "Usage: bencher-vmm"
 }
