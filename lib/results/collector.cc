@@ -483,6 +483,8 @@ void Session::conn_eof(uint32_t port) {
 void Session::maybe_finish_hmac() {
 	auto it = conns_.find(vsock::kPortHmac);
 	if (it == conns_.end() || !hmac_done_ || hmac_status_ != "missing") return;
+	// Closed without a word (the VM was stopped): missing, not failed.
+	if (hmac_line_.empty()) return;
 	for (uint32_t p : {vsock::kPortStdout, vsock::kPortStderr, vsock::kPortExitCode, vsock::kPortFiles}) {
 		auto c = conns_.find(p);
 		if (c != conns_.end() && !c->second.eof) return;
