@@ -61,6 +61,11 @@ wait_for() {
 	return 1
 }
 
+# cgroup_procs_is DIR N: the cgroup holds exactly N processes.
+cgroup_procs_is() {
+	[ "$(wc -l < "$1/cgroup.procs")" -eq "$2" ]
+}
+
 # A JSON field of a flat document (numbers only).
 json_field() {
 	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"

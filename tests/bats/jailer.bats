@@ -257,7 +257,7 @@ teardown() {
 	[ "$(host_cgroup_version)" = 2 ] && ctrl=
 	dir=$(jail_cg_dir "$ctrl")
 	wait_for test -e "$dir/cgroup.procs"
-	wait_for test "$(wc -l < "$dir/cgroup.procs")" -eq 2
+	wait_for cgroup_procs_is "$dir" 2
 	procs=$(wc -l < "$dir/cgroup.procs")
 	kill -TERM "$pid"
 	wait "$pid" || true
@@ -274,7 +274,7 @@ teardown() {
 	dir=$(jail_cg_dir "$ctrl")
 	wait_for test -e "$dir/cgroup.procs"
 	wait_for grep -q . "$dir/cgroup.procs"
-	wait_for test "$(wc -l < "$dir/cgroup.procs")" -eq 2
+	wait_for cgroup_procs_is "$dir" 2
 	kill -TERM "$pid"
 	st=0
 	wait "$pid" || st=$?
@@ -290,7 +290,7 @@ teardown() {
 	pid=$!
 	dir=$(jail_cg_dir pids)
 	wait_for test -e "$dir/cgroup.procs"
-	wait_for test "$(wc -l < "$dir/cgroup.procs")" -eq 2
+	wait_for cgroup_procs_is "$dir" 2
 	kill -INT "$pid"
 	st=0
 	wait "$pid" || st=$?

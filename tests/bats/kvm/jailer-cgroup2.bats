@@ -39,7 +39,7 @@ teardown() {
 	pid=$!
 	dir=$CG/$ID
 	wait_for test -e "$dir/cgroup.procs"
-	wait_for test "$(wc -l < "$dir/cgroup.procs")" -eq 2
+	wait_for cgroup_procs_is "$dir" 2
 	cpu=$(cat "$dir/cpu.max")
 	mem=$(cat "$dir/memory.max")
 	swap=$(cat "$dir/memory.swap.max" 2>/dev/null || echo 0)
@@ -100,7 +100,7 @@ teardown() {
 	"$JAILER" "${SHARE[@]}" --id "$ID" --jail-root "$root" --memory 64M --exec "$BUSYBOX" -- sleep 100 &
 	pid=$!
 	wait_for test -e "$CG/$ID/cgroup.procs"
-	wait_for test "$(wc -l < "$CG/$ID/cgroup.procs")" -eq 2
+	wait_for cgroup_procs_is "$CG/$ID" 2
 	kill -TERM "$pid"
 	st=0
 	wait "$pid" || st=$?
