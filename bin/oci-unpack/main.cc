@@ -40,6 +40,8 @@ const char kHelp[] =
     "  -o, --output FILE       write the tar stream to FILE (atomically)\n"
     "      --output-dir DIR    extract the flattened tree to DIR (debugging)\n"
     "      --config-out FILE   write the image config summary as JSON\n"
+    "      --config-only       with --config-out: resolve the image and write its\n"
+    "                          config summary only, reading no layer\n"
     "      --platform OS/ARCH[/VARIANT]  pick from a multi-platform image\n"
     "      --insecure          plain http to a loopback registry\n"
     "      --cache-dir DIR     blob cache (default ~/.cache/bencher-runner/blobs)\n"
@@ -56,6 +58,7 @@ struct Options {
 	std::string output, output_dir, config_out, cache_dir;
 	Platform platform = host_platform();
 	bool insecure = false;
+	bool config_only = false;
 	uint64_t max_size = 0;
 	std::string image;
 };
@@ -112,6 +115,7 @@ int main(int argc, char** argv) {
 		p.value("output", 'o', [&](const std::string& v) { o.output = v; })
 		    .value("output-dir", 0, [&](const std::string& v) { o.output_dir = v; })
 		    .value("config-out", 0, [&](const std::string& v) { o.config_out = v; })
+		    .flag("config-only", 0, [&] { o.config_only = true; })
 		    .value("platform", 0, [&](const std::string& v) { o.platform = parse_platform(v); })
 		    .flag("insecure", 0, [&] { o.insecure = true; })
 		    .value("cache-dir", 0, [&](const std::string& v) { o.cache_dir = v; })
@@ -119,7 +123,10 @@ int main(int argc, char** argv) {
 		std::vector<std::string> args = p.parse(argc, argv);
 		if (args.size() != 1) fail_usage("expected one IMAGE (see --help)");
 		if (!o.output.empty() && !o.output_dir.empty()) fail_usage("--output and --output-dir exclude each other");
-		bool to_stdout = o.output.empty() && o.output_dir.empty();
+		if (o.config_only && o.config_out.empty()) fail_usage("--config-only needs --config-out FILE");
+		if (o.config_only && !(o.output.empty() && o.output_dir.empty()))
+			fail_usage("--config-only writes no tar stream: drop --output/--output-dir");
+		bool to_stdout = o.output.empty() && o.output_dir.empty() && !o.config_only;
 		if (to_stdout && isatty(1)) fail_usage("refusing to write a tar stream to a terminal (use -o FILE or a pipe)");
 
 		FlattenOptions fo;
@@ -131,6 +138,11 @@ int main(int argc, char** argv) {
 		}
 		std::unique_ptr<Source> src = open_image(args[0], o);
 		ResolvedImage img = src->resolve(o.platform);
+		if (o.config_only) {
+			// The runner's cache lookup: the digest and config, no layer read.
+			json::save_file(o.config_out, config_summary(img));
+			return 0;
+		}
 
 		std::unique_ptr<AtomicFile> file;
 		archive* a = nullptr;

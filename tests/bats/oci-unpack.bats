@@ -97,6 +97,26 @@ image_with_layer() {
 	assert_eq amd64 "$(jq -r .platform.architecture cfg.json)"
 }
 
+@test "--config-only resolves the image without reading a layer" {
+	oci-unpack --config-out full.json "$IMG" >/dev/null
+	bad=$(copy_image)
+	# Damage every layer: a run that read one would fail its digest check.
+	for blob in $(oci_layer_blobs "$bad" latest); do
+		chmod u+w "$blob"
+		printf 'garbage' >"$blob"
+	done
+	run oci-unpack --config-only --config-out only.json "$bad"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	cmp full.json only.json
+	run oci-unpack --config-only "$IMG"
+	[ "$status" -eq 2 ]
+	assert_contains "$output" "--config-only needs --config-out FILE"
+	run oci-unpack --config-only --config-out x.json -o x.tar "$IMG"
+	[ "$status" -eq 2 ]
+	[ ! -e x.tar ]
+}
+
 @test "--output-dir extracts the same tree" {
 	oci-unpack "$IMG" >out.tar
 	oci-unpack --output-dir tree --config-out cfg.json "$IMG"
