@@ -142,6 +142,19 @@ void Queue::push_used(const GuestMemory& mem, uint16_t head, uint32_t len) {
 	__atomic_store_n(reinterpret_cast<uint16_t*>(mem.ptr(used_addr + 2, 2)), next_used_, __ATOMIC_RELEASE);
 }
 
+void Queue::set_no_notify(const GuestMemory& mem, bool on) {
+	if (!ready || !valid(mem)) return;
+	__atomic_store_n(reinterpret_cast<uint16_t*>(mem.ptr(used_addr, 2)), static_cast<uint16_t>(on ? 1 : 0),
+	                 __ATOMIC_RELEASE);
+	// The flag must be visible before we look at the avail index again.
+	std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+bool Queue::has_avail(const GuestMemory& mem) const {
+	if (!ready || broken_ || !valid(mem)) return false;
+	return load16(mem, avail_addr + 2) != last_avail_;
+}
+
 bool Queue::interrupt_suppressed(const GuestMemory& mem) const {
 	if (!valid(mem)) return false;
 	return load16(mem, avail_addr) & VRING_AVAIL_F_NO_INTERRUPT;

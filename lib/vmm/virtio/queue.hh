@@ -61,6 +61,11 @@ public:
 	// Whether the guest asked not to be interrupted (VIRTQ_AVAIL_F_NO_INTERRUPT).
 	bool interrupt_suppressed(const GuestMemory& mem) const;
 	bool broken() const { return broken_; }
+	// Asks the guest not to kick while the device is draining the queue
+	// anyway (VIRTQ_USED_F_NO_NOTIFY); a hint the guest may ignore.
+	void set_no_notify(const GuestMemory& mem, bool on);
+	// Whether the guest has made buffers available that pop() has not taken.
+	bool has_avail(const GuestMemory& mem) const;
 
 private:
 	uint16_t last_avail_ = 0;

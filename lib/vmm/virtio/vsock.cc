@@ -87,14 +87,14 @@ void Vsock::queue_reply(uint16_t op, uint32_t host_port, uint32_t guest_port, ui
 	queue_ctrl(h);
 }
 
-void Vsock::remove(const Key& k) {
+void Vsock::remove(Key k) {
 	auto it = conns_.find(k);
 	if (it == conns_.end()) return;
 	if (it->second->registered) loop_.remove(it->second->fd.get());
 	conns_.erase(it);
 }
 
-void Vsock::reset_conn(const Key& k) {
+void Vsock::reset_conn(Key k) {
 	auto it = conns_.find(k);
 	if (it != conns_.end()) {
 		if (it->second->state == Conn::State::awaiting_guest) send_control(uint16_t(ctl::MsgType::connect_failed), *it->second);
@@ -131,7 +131,7 @@ void Vsock::update_interest(Conn& c) {
 }
 
 void Vsock::credit_check(Conn& c) {
-	if (c.fwd_cnt - c.reported_fwd_cnt >= kBufAlloc / 4) queue_ctrl(conn_hdr(c, kOpCreditUpdate));
+	if (c.fwd_cnt - c.reported_fwd_cnt >= kBufAlloc / 2) queue_ctrl(conn_hdr(c, kOpCreditUpdate));
 }
 
 void Vsock::flush(Conn& c) {
@@ -307,9 +307,17 @@ void Vsock::process_tx() {
 	Chain c;
 	TxPacket p;
 	bool any = false;
+	q.set_no_notify(mem, true);
 	for (;;) {
 		auto r = q.pop(mem, c);
-		if (r == Queue::Pop::empty) break;
+		if (r == Queue::Pop::empty) {
+			// Re-enable kicks, then look once more: a buffer added in
+			// between would otherwise wait for the next kick.
+			q.set_no_notify(mem, false);
+			if (!q.has_avail(mem)) break;
+			q.set_no_notify(mem, true);
+			continue;
+		}
 		any = true;
 		if (r == Queue::Pop::ok) {
 			std::string err = parse_tx(mem, c, guest_cid_, ctl::kHostCid, p);

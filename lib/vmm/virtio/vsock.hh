@@ -69,8 +69,8 @@ private:
 	void queue_ctrl(const VsockHdr& h);
 	void queue_reply(uint16_t op, uint32_t host_port, uint32_t guest_port, uint32_t flags = 0);
 	VsockHdr conn_hdr(Conn& c, uint16_t op, uint32_t flags = 0);
-	void remove(const Key& k);
-	void reset_conn(const Key& k);  // RST to the guest, then remove
+	void remove(Key k);  // by value: callers pass a key that lives in the connection
+	void reset_conn(Key k);  // RST to the guest, then remove
 	void try_finish(Conn& c);
 	void flush(Conn& c);
 	void update_interest(Conn& c);

@@ -157,3 +157,23 @@ boot() {
 	assert_eq 5 "$status" "exit status"
 	assert_eq panic "$(report_field "$REPORT" outcome)" outcome
 }
+
+@test "boots from an initramfs alone (no disk)" {
+	dir=$BATS_TEST_TMPDIR/initramfs
+	mkdir -p "$dir"/proc "$dir"/sys "$dir"/dev
+	cp "$GUEST_INIT" "$dir"/init
+	(cd "$dir" && find . | cpio -o -H newc --quiet) > "$BATS_TEST_TMPDIR/initrd.cpio"
+	run "$VMM" --kernel "$KERNEL" --initrd "$BATS_TEST_TMPDIR/initrd.cpio" --timeout 120 \
+		--cmdline-replace "console=ttyS0 reboot=k panic=-1 quiet rdinit=/init -- marker"
+	assert_eq 0 "$status" "exit status"
+	assert_contains "$output" BENCHER-TEST-MARKER
+}
+
+@test "a triple fault is reported: exit 6, outcome triple_fault" {
+	# reboot=t makes the guest's reboot a triple fault.
+	run "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 120 --report "$REPORT" \
+		--cmdline-replace "console=ttyS0 reboot=t panic=-1 pci=off root=/dev/vda rw quiet init=/init -- marker"
+	assert_eq 6 "$status" "exit status"
+	assert_contains "$output" BENCHER-TEST-MARKER
+	assert_eq triple_fault "$(report_field "$REPORT" outcome)" outcome
+}
