@@ -108,6 +108,11 @@ void Mapping::reset() {
 }
 
 AtomicFile::AtomicFile(std::string path, mode_t mode) : path_(std::move(path)) {
+	struct stat st {};
+	if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		fd_ = open_file(path_, O_WRONLY | O_NOCTTY);
+		return;
+	}
 	std::string templ = path_ + ".tmp.XXXXXX";
 	std::vector<char> buf(templ.begin(), templ.end());
 	buf.push_back('\0');
@@ -123,10 +128,15 @@ AtomicFile::AtomicFile(std::string path, mode_t mode) : path_(std::move(path)) {
 }
 
 AtomicFile::~AtomicFile() {
-	if (!committed_) ::unlink(tmp_.c_str());
+	if (!committed_ && !tmp_.empty()) ::unlink(tmp_.c_str());
 }
 
 void AtomicFile::commit() {
+	if (tmp_.empty()) {
+		committed_ = true;
+		fd_.reset();
+		return;
+	}
 	if (::rename(tmp_.c_str(), path_.c_str()) < 0) fail_errno("rename " + tmp_ + " to " + path_);
 	committed_ = true;
 	fd_.reset();

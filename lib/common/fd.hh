@@ -76,7 +76,9 @@ private:
 };
 
 // Output written beside its final name and renamed into place by commit(),
-// so a failure never leaves a half-written file that looks complete.
+// so a failure never leaves a half-written file that looks complete. A path
+// that already exists and is not a regular file (/dev/null, a fifo, a tty) is
+// written in place: renaming over it would replace the device with a file.
 class AtomicFile {
 public:
 	explicit AtomicFile(std::string path, mode_t mode = 0644);
@@ -91,7 +93,7 @@ public:
 
 private:
 	std::string path_;
-	std::string tmp_;
+	std::string tmp_;  // empty when writing in place
 	UniqueFd fd_;
 	bool committed_ = false;
 };

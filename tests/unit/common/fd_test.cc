@@ -71,6 +71,31 @@ TEST(AtomicFile, NothingLeftWithoutCommit) {
 	EXPECT_EQ(st.st_mode & 07777, 0640u);
 }
 
+TEST(AtomicFile, DevicesAreWrittenInPlaceNeverReplaced) {
+	{
+		AtomicFile f("/dev/null");
+		EXPECT_EQ(f.temp_path(), "");
+		write_all(f.fd(), "discarded", "/dev/null");
+		f.commit();
+	}
+	struct stat st {};
+	ASSERT_EQ(stat("/dev/null", &st), 0);
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	TempDir dir("fd-test");
+	std::string fifo = dir.path() + "/fifo";
+	ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+	UniqueFd reader = open_file(fifo, O_RDONLY | O_NONBLOCK);
+	{
+		AtomicFile f(fifo);
+		write_all(f.fd(), "through", "fifo");
+		f.commit();
+	}
+	char buf[16] = {};
+	EXPECT_EQ(read(reader.get(), buf, sizeof buf), 7);
+	ASSERT_EQ(lstat(fifo.c_str(), &st), 0);
+	EXPECT_TRUE(S_ISFIFO(st.st_mode));
+}
+
 TEST(AtomicFile, UnwritableDirectoryIsAnError) {
 	EXPECT_THROW(AtomicFile("/nonexistent-dir/out"), Error);
 }
