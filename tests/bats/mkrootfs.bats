@@ -392,3 +392,29 @@ PY
 	[ "$status" -eq 0 ]
 	assert_contains "$output" "Usage: mkrootfs"
 }
+
+@test "mkrootfs: the guest kernel mounts the image read-write and runs /bencher/init (QEMU TCG)" {
+	kernel=$abs_top_builddir/kernel/bzImage
+	[ -f "$kernel" ] || skip "no guest kernel in the build dir"
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+	[ -x /bin/busybox ] || skip "busybox-static not installed"
+	mkdir -p "$T/src/bin"
+	cp /bin/busybox "$T/src/bin/"
+	cat >"$T/init" <<'SH'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+echo "ROOT: $(/bin/busybox grep ' / ' /proc/mounts)"
+echo hello >/tmp/written && /bin/busybox sync && echo "WROTE: $(/bin/busybox cat /tmp/written)"
+/bin/busybox reboot -f
+SH
+	mkrootfs --init "$T/init" -o "$T/boot.ext4" "$T/src"
+	run timeout 120 qemu-system-x86_64 -M microvm,acpi=off -accel tcg -cpu max -m 256 -nographic \
+		-no-reboot -nodefaults -serial stdio -kernel "$kernel" \
+		-drive id=r,file="$T/boot.ext4",format=raw,if=none -device virtio-blk-device,drive=r \
+		-append "console=ttyS0 reboot=t panic=-1 pci=off root=/dev/vda rw init=/bencher/init quiet"
+	assert_contains "$output" "ROOT: /dev/root / ext4 rw"
+	assert_contains "$output" "WROTE: hello"
+	# what the guest wrote is a clean file system too
+	fsck_clean "$T/boot.ext4"
+	[ "$(img_cat "$T/boot.ext4" /tmp/written)" = hello ]
+}
