@@ -9,7 +9,7 @@ lib_librootfs_a_SOURCES = \
 	lib/rootfs/path.cc lib/rootfs/path.hh \
 	lib/rootfs/tar_source.cc lib/rootfs/tar_source.hh
 lib_librootfs_a_CPPFLAGS = $(AM_CPPFLAGS) $(EXT2FS_CFLAGS) $(ARCHIVE_CFLAGS)
-ROOTFS_LIBS = lib/librootfs.a $(BENCHER_COMMON_LIBS) $(EXT2FS_LIBS) -lcom_err $(ARCHIVE_LIBS)
+ROOTFS_LIBS = lib/librootfs.a $(BENCHER_COMMON_LIBS) $(EXT2FS_LIBS) $(ARCHIVE_LIBS)
 
 bin_PROGRAMS += mkrootfs
 mkrootfs_SOURCES = bin/mkrootfs/main.cc
