@@ -131,7 +131,7 @@ void Vsock::update_interest(Conn& c) {
 }
 
 void Vsock::credit_check(Conn& c) {
-	if (c.fwd_cnt - c.reported_fwd_cnt >= kBufAlloc / 2) queue_ctrl(conn_hdr(c, kOpCreditUpdate));
+	if (c.fwd_cnt - c.reported_fwd_cnt >= kBufAlloc / 4) queue_ctrl(conn_hdr(c, kOpCreditUpdate));
 }
 
 void Vsock::flush(Conn& c) {
@@ -307,17 +307,9 @@ void Vsock::process_tx() {
 	Chain c;
 	TxPacket p;
 	bool any = false;
-	q.set_no_notify(mem, true);
 	for (;;) {
 		auto r = q.pop(mem, c);
-		if (r == Queue::Pop::empty) {
-			// Re-enable kicks, then look once more: a buffer added in
-			// between would otherwise wait for the next kick.
-			q.set_no_notify(mem, false);
-			if (!q.has_avail(mem)) break;
-			q.set_no_notify(mem, true);
-			continue;
-		}
+		if (r == Queue::Pop::empty) break;
 		any = true;
 		if (r == Queue::Pop::ok) {
 			std::string err = parse_tx(mem, c, guest_cid_, ctl::kHostCid, p);
