@@ -51,7 +51,8 @@ constexpr int kCannotExec = 126;    // found but not executable
 constexpr int kNotFound = 127;      // no such command
 
 constexpr uint16_t kBootTimerPort = 0x440;
-constexpr uint8_t kBootTimerValue = 0x7b;
+constexpr uint8_t kBootTimerValue = 0x7b;     // "init started"
+constexpr uint8_t kCleanShutdownValue = 0x7c;  // "this reset is a clean power-off"
 constexpr const char* kFallbackConfig = "/bencher/run.cfg";
 constexpr size_t kChunk = 64 << 10;
 constexpr int kAckTimeoutMs = 10000;
@@ -222,14 +223,17 @@ private:
 
 // ---- guest setup -----------------------------------------------------------
 
-void boot_timer() {
-	// Tells the VMM "init started" (its boot-to-init figure); harmless if the
-	// port is not ours to use.
+// Writes one byte to bencher-vmm's boot-timer port; harmless if the port is
+// not ours to use (another VMM, or test mode without the privilege).
+void boot_timer_mark(uint8_t value) {
 	if (ioperm(kBootTimerPort, 1, 1) == 0) {
-		outb(kBootTimerValue, kBootTimerPort);
+		outb(value, kBootTimerPort);
 		ioperm(kBootTimerPort, 1, 0);
 	}
 }
+
+// Tells the VMM "init started": its boot-to-init figure.
+void boot_timer() { boot_timer_mark(kBootTimerValue); }
 
 void mount_one(const char* src, const char* dir, const char* type, unsigned long flags, const char* data) {
 	mkdir(dir, 0755);
@@ -571,7 +575,9 @@ void send_files(const RunConfig& cfg, Results& res) {
 
 [[noreturn]] void power_off() {
 	sync();
-	// With the VMM, a reboot (i8042 reset, reboot=k) is the clean exit.
+	// With the VMM, a reboot (i8042 reset, reboot=k) is the clean exit; the
+	// mark first tells it this reset is a power-off, not a crash.
+	boot_timer_mark(kCleanShutdownValue);
 	reboot(RB_AUTOBOOT);
 	reboot(RB_POWER_OFF);
 	for (;;) pause();

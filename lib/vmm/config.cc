@@ -18,6 +18,7 @@ const char kHelp[] =
     "  --rootfs-mode rw|ro|cow            read-write (default), read-only, or private copy-on-write\n"
     "  --initrd FILE | --initrd-fd N      initramfs\n"
     "  --vsock-fd N                       vsock control socket (bencher-vsock(7))\n"
+    "  --kvm-fd N                         an open /dev/kvm (default: open /dev/kvm)\n"
     "  --console FILE | --console-fd N    guest serial console (default: stdout)\n"
     "  --console-limit SIZE               console bytes kept at most (default 16M)\n"
     "  --report FILE | --report-fd N      JSON report written at exit\n"
@@ -68,6 +69,7 @@ Options parse_args(int argc, char** argv) {
 	    .value("initrd", 0, [&](const std::string& v) { path_only(o.initrd, v); })
 	    .value("initrd-fd", 0, [&](const std::string& v) { fd_only(o.initrd, v, "--initrd-fd"); })
 	    .value("vsock-fd", 0, [&](const std::string& v) { o.vsock_fd = parse_fd(v, "--vsock-fd"); })
+	    .value("kvm-fd", 0, [&](const std::string& v) { fd_only(o.kvm, v, "--kvm-fd"); })
 	    .value("console", 0, [&](const std::string& v) { path_only(o.console, v); })
 	    .value("console-fd", 0, [&](const std::string& v) { fd_only(o.console, v, "--console-fd"); })
 	    .value("console-limit", 0, [&](const std::string& v) { 
@@ -110,6 +112,7 @@ void merge_json(Options& o, const std::string& text, const std::string& source) 
 	file(o.report, "report", "report_fd");
 	if (auto m = obj.opt_str("rootfs_mode"); m && !o.rootfs_mode) o.rootfs_mode = m;
 	if (auto n = obj.opt_integer("vsock_fd", 0, 1 << 20); n && !o.vsock_fd) o.vsock_fd = static_cast<int>(*n);
+	if (auto n = obj.opt_integer("kvm_fd", 0, 1 << 20); n && !o.kvm.set()) o.kvm.fd = static_cast<int>(*n);
 	if (auto n = obj.opt_integer("vcpus", 1, 32); n && !o.vcpus) o.vcpus = static_cast<uint32_t>(*n);
 	if (auto n = obj.opt_integer("memory", 32, 1 << 20); n && !o.memory_mib) o.memory_mib = static_cast<uint64_t>(*n);
 	if (auto n = obj.opt_integer("timeout", 0, 1 << 30); n && !o.timeout_s) o.timeout_s = static_cast<uint64_t>(*n);

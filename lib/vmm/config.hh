@@ -20,6 +20,7 @@ struct FileArg {
 
 struct Options {
 	FileArg kernel, rootfs, initrd, console, report;
+	FileArg kvm;  // default /dev/kvm; --kvm-fd lets a jail keep /dev/kvm out of reach
 	std::optional<std::string> rootfs_mode;  // rw | ro | cow
 	std::optional<int> vsock_fd;
 	std::optional<uint32_t> vcpus;

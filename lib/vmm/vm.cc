@@ -218,7 +218,7 @@ void Machine::setup() {
 		}
 	}
 
-	kvm_ = std::make_unique<kvm::Kvm>();
+	kvm_ = std::make_unique<kvm::Kvm>(o_.kvm.set() ? open_arg(o_.kvm, O_RDWR, "kvm").release() : -1);
 	for (long cap : {KVM_CAP_IRQCHIP, KVM_CAP_USER_MEMORY, KVM_CAP_IOEVENTFD, KVM_CAP_IRQFD, KVM_CAP_PIT2,
 	                 KVM_CAP_IMMEDIATE_EXIT, KVM_CAP_EXT_CPUID})
 		if (kvm_->check_extension(cap) <= 0) fail(strprintf("/dev/kvm lacks capability %ld", cap));

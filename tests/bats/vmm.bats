@@ -14,12 +14,20 @@ setup() {
 @test "--help lists every option and the exit codes" {
 	run "$VMM" --help
 	assert_eq 0 "$status"
-	for o in --kernel --kernel-fd --rootfs --rootfs-fd --rootfs-mode --initrd --initrd-fd --vsock-fd \
+	for o in --kernel --kernel-fd --rootfs --rootfs-fd --rootfs-mode --initrd --initrd-fd --vsock-fd --kvm-fd \
 		--console --console-fd --report --report-fd --vcpus --memory --timeout --cmdline --cmdline-replace \
 		--verbose --config --no-seccomp; do
 		assert_contains "$output" "$o"
 	done
 	assert_contains "$output" "5 guest kernel panic"
+}
+
+@test "--kvm-fd: a descriptor that is not open is an error naming it" {
+	run "$VMM" --kernel "$KERNEL" --kvm-fd 9
+	assert_eq 1 "$status"
+	assert_contains "$output" "bencher-vmm: kvm: fd 9: Bad file descriptor"
+	run "$VMM" --kernel "$KERNEL" --kvm-fd nine
+	assert_eq 2 "$status"
 }
 
 @test "--version names the program" {
