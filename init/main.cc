@@ -305,6 +305,7 @@ struct Prepared {
 	bool set_user = false;
 	UniqueFd cgroup_procs;
 	int keep_fd = -1;  // test mode: the control fd the workload may try to use
+	bool create_workdir = false;  // in the guest only: never make host dirs
 };
 
 struct ChildFailure {
@@ -350,6 +351,19 @@ struct ChildFailure {
 	iopl(0);
 	ioperm(0, 65536, 0);
 	prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);
+	// As Docker does, a working directory the image lacks is created (by
+	// root, 0755) rather than failing the run; not in test mode, where this
+	// is the host's file system.
+	if (p.create_workdir && access(cfg.workdir.c_str(), F_OK) < 0 && errno == ENOENT) {
+		std::string dir;
+		for (size_t i = 1; i <= cfg.workdir.size(); i++) {
+			if (i == cfg.workdir.size() || cfg.workdir[i] == '/') {
+				dir = cfg.workdir.substr(0, i);
+				if (mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
+					child_fail(fail_w, kSetupFailed, errno, "create the working directory");
+			}
+		}
+	}
 	if (p.set_user) {
 		if (setgroups(p.user.groups.size(), p.user.groups.data()) < 0)
 			child_fail(fail_w, kSetupFailed, errno, "setgroups");
@@ -414,6 +428,7 @@ ExitRecord Runner::run() {
 	try {
 		p.env = cfg_.env;
 		if (!cfg_.cgroup.empty()) p.cgroup_procs = prepare_cgroup(cfg_.cgroup, !o_.test_mode);
+		p.create_workdir = !o_.test_mode;
 		if (!cfg_.user.empty()) {
 			p.user = resolve_user(cfg_.user, read_optional("/etc/passwd"), read_optional("/etc/group"));
 			p.set_user = true;
