@@ -1,0 +1,17 @@
+# bin/bencher-runner/: the shell script that composes the toolchain. It is
+# generated from bencher-runner.in so the installed copy knows where the guest
+# kernel and bencher-init live; in the build tree it finds its siblings.
+bin_SCRIPTS += bencher-runner
+CLEANFILES += bencher-runner
+EXTRA_DIST += bin/bencher-runner/bencher-runner.in
+
+bencher-runner: $(srcdir)/bin/bencher-runner/bencher-runner.in Makefile
+	$(AM_V_GEN)$(SED) -e 's|@PACKAGE_VERSION[@]|$(PACKAGE_VERSION)|g' \
+		-e 's|@pkglibdir[@]|$(pkglibdir)|g' \
+		-e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g' \
+		$(srcdir)/bin/bencher-runner/bencher-runner.in > $@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
+dist_man_MANS += man/bencher-runner.1
+
+TESTS += tests/bats/bencher-runner.bats
+EXTRA_DIST += tests/bats/bencher-runner.bats

@@ -1,0 +1,105 @@
+#!/usr/bin/env bats
+# bencher-runner as a user sees it where no VM is needed: the command line,
+# `prepare` (image -> cached rootfs), the errors found before a VM starts,
+# and `check`. Runs that boot a VM are the scenario suites
+# (tests/bats/scenarios/, run by tests/kvm.tap).
+
+load helpers
+load images
+
+setup_file() {
+	export IMG=$BATS_FILE_TMPDIR/img
+	make_busybox_image "$IMG" latest echo hello >/dev/null
+	make_busybox_image "$IMG" nocmd >/dev/null
+	umoci config --image "$IMG:nocmd" --clear=config.cmd >/dev/null
+}
+
+setup() {
+	export BENCHER_CACHE_DIR=$BATS_TEST_TMPDIR/cache
+	export TMPDIR=$BATS_TEST_TMPDIR
+}
+
+@test "--help, --version, and usage errors exit 2" {
+	run bencher-runner --help
+	assert_eq 0 "$status"
+	assert_contains "$output" "Usage: bencher-runner run --image IMAGE"
+	for o in --entrypoint --cmd --env --workdir --user --timeout --vcpus --memory --disk --output \
+		--max-output-size --iterations --allow-failure --kernel --results --keep; do
+		assert_contains "$output" "$o"
+	done
+	run bencher-runner --version
+	assert_eq 0 "$status"
+	[[ $output == "bencher-runner "[0-9]* ]]
+	run bencher-runner
+	assert_eq 2 "$status"
+	run bencher-runner frobnicate
+	assert_eq 2 "$status"
+	assert_eq "bencher-runner: frobnicate: unknown command (run, prepare or check) (try --help)" "$output"
+	run bencher-runner run
+	assert_eq 2 "$status"
+	assert_contains "$output" "run: --image is required"
+	run bencher-runner run --image "$IMG" --vcpus 33
+	assert_eq 2 "$status"
+	assert_contains "$output" "--vcpus: '33': expected 1 to 32"
+	run bencher-runner run --image "$IMG" --env NOEQUALS
+	assert_eq 2 "$status"
+	run bencher-runner run --image "$IMG" --timeout soon
+	assert_eq 2 "$status"
+	run bencher-runner run --image "$IMG" --bogus
+	assert_eq 2 "$status"
+	assert_contains "$output" "run: --bogus: unknown option"
+}
+
+@test "prepare builds a bootable rootfs once, then hits the cache" {
+	run bencher-runner prepare --image "$IMG:latest" --log-level info
+	assert_eq 0 "$status"
+	assert_contains "$output" "rootfs cache miss"
+	rootfs=$(printf '%s\n' "$output" | tail -n 1)
+	[[ $rootfs == "$BENCHER_CACHE_DIR"/rootfs/*.ext4 ]]
+	e2fsck -fn "$rootfs" >/dev/null
+	# bencher-init is in place, executable.
+	assert_contains "$(debugfs -R 'stat /bencher/init' "$rootfs" 2>/dev/null)" "Mode:  0755"
+	inode=$(stat -c %i.%Y "$rootfs")
+	run bencher-runner prepare --image "$IMG:latest" --log-level info
+	assert_eq 0 "$status"
+	assert_contains "$output" "rootfs cache hit: $rootfs"
+	assert_eq "$inode" "$(stat -c %i.%Y "$rootfs")"
+	# Another disk size is another entry.
+	run bencher-runner prepare --image "$IMG:latest" --disk 128M
+	assert_eq 0 "$status"
+	[ "$(printf '%s\n' "$output" | tail -n 1)" != "$rootfs" ]
+	assert_eq 2 "$(find "$BENCHER_CACHE_DIR/rootfs" -name '*.ext4' | wc -l)"
+	# No lock or temp file left behind.
+	assert_eq 2 "$(find "$BENCHER_CACHE_DIR/rootfs" -type f | wc -l)"
+	[ -z "$(find "$BATS_TEST_TMPDIR" -maxdepth 1 -name 'bencher-run.*')" ]
+}
+
+@test "an image with no Entrypoint or Cmd fails before any VM, exit 125" {
+	run bencher-runner run --image "$IMG:nocmd"
+	assert_eq 125 "$status"
+	assert_contains "$output" "bencher-runner: $IMG:nocmd: no command: the image has no Entrypoint or Cmd (use --cmd)"
+	[ -z "$(find "$BATS_TEST_TMPDIR" -maxdepth 1 -name 'bencher-run.*')" ]
+}
+
+@test "an image that cannot be read is a runner error, exit 125" {
+	run bencher-runner run --image "$BATS_TEST_TMPDIR/nowhere:latest"
+	assert_eq 125 "$status"
+	assert_contains "$output" "bencher-runner: $BATS_TEST_TMPDIR/nowhere:latest: cannot read the image"
+	run bencher-runner run --image "$IMG:latest" --kernel /nonexistent/vmlinux
+	assert_eq 125 "$status"
+	assert_contains "$output" "kernel /nonexistent/vmlinux: not found"
+}
+
+@test "check reports KVM, user namespaces, cgroups, kernel and tools" {
+	run bencher-runner check
+	for k in "kvm:" "userns:" "cgroup:" "kernel:" "ready:"; do
+		assert_contains "$output" "$k"
+	done
+	assert_contains "$output" "kernel:     $abs_top_builddir/kernel/vmlinux"
+	if [ -d /sys/module/kvm_pvm ]; then
+		# This kind of machine: /dev/kvm is there but cannot boot Linux.
+		assert_eq 1 "$status"
+		assert_contains "$output" "kvm:        no:"
+		assert_contains "$output" "ready:      no"
+	fi
+}
