@@ -157,6 +157,12 @@ bool Queue::has_avail(const GuestMemory& mem) const {
 
 bool Queue::interrupt_suppressed(const GuestMemory& mem) const {
 	if (!valid(mem)) return false;
+	// The used index we just stored must be visible before we read the
+	// flag (virtio 1.2, 2.7.7.2; vhost's smp_mb in vhost_notify): a driver
+	// that clears VRING_AVAIL_F_NO_INTERRUPT and then rechecks the used
+	// ring could otherwise miss our entry while we read its stale flag,
+	// and both sides wait (x86 reorders a store with a later load).
+	std::atomic_thread_fence(std::memory_order_seq_cst);
 	return load16(mem, avail_addr) & VRING_AVAIL_F_NO_INTERRUPT;
 }
 

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <gtest/gtest.h>
@@ -226,4 +227,64 @@ TEST(Vsock, HostInitiatedConnection) {
 	rx = g.received();
 	ASSERT_EQ(rx.size(), 1u);
 	EXPECT_EQ(rx[0].second, "to guest");
+}
+
+// A one-way guest -> host stream several times our window: the guest sends
+// only within the credit it last heard of (virtio 1.2, 5.10.6.3), so it gets
+// past the first window only if the device sends CREDIT_UPDATE as the host
+// consumes, including after the host socket was full and drained (EPOLLOUT).
+TEST(Vsock, GuestToHostStreamBeyondTheWindowGetsCreditUpdates) {
+	Guest g;
+	g.send(kOpRequest, 20, 5000);
+	UniqueFd stream;
+	auto m = g.control(stream);
+	m.type = uint16_t(ctl::MsgType::accept);
+	ctl::send_msg(g.host.get(), m);
+	auto rx = g.received();
+	ASSERT_EQ(rx.size(), 1u);
+	ASSERT_EQ(rx[0].first.op, kOpResponse);
+	uint32_t peer_buf_alloc = rx[0].first.buf_alloc, peer_fwd_cnt = rx[0].first.fwd_cnt;
+	EXPECT_EQ(peer_buf_alloc, Vsock::kBufAlloc);
+	const uint64_t total = 4ull * Vsock::kBufAlloc + 12345;
+	uint64_t tx_cnt = 0, got = 0;
+	int updates = 0, idle = 0;
+	std::string chunk(4096, 'y');
+	std::vector<char> buf(1 << 16);
+	while (got < total && idle < 100) {
+		bool progress = false;
+		// The guest sends what its credit allows.
+		for (int i = 0; i < 8 && tx_cnt < total; i++) {
+			uint64_t credit = peer_buf_alloc - static_cast<uint32_t>(tx_cnt - peer_fwd_cnt);
+			size_t n = static_cast<size_t>(std::min<uint64_t>({credit, chunk.size(), total - tx_cnt}));
+			if (n == 0) break;
+			g.send(kOpRw, 20, 5000, chunk.substr(0, n));
+			tx_cnt += n;
+			progress = true;
+		}
+		// The host reads slowly: one 64 KiB read a round, so the socket
+		// fills and the device has to queue and flush on EPOLLOUT.
+		ssize_t r = recv(stream.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+		if (r > 0) {
+			ASSERT_TRUE(std::all_of(buf.begin(), buf.begin() + r, [](char c) { return c == 'y'; }));
+			got += static_cast<uint64_t>(r);
+			progress = true;
+		}
+		for (auto& [h, payload] : g.received()) {
+			ASSERT_NE(h.op, kOpRst) << "reset after " << got << " bytes";
+			if (h.op == kOpCreditUpdate) updates++;
+			peer_buf_alloc = h.buf_alloc;
+			peer_fwd_cnt = h.fwd_cnt;
+		}
+		idle = progress ? 0 : idle + 1;
+	}
+	EXPECT_EQ(got, total) << "stalled: guest sent " << tx_cnt << ", last fwd_cnt " << peer_fwd_cnt;
+	EXPECT_GE(updates, 4) << "credit updates as the host consumed";
+	EXPECT_EQ(g.dev->connections(), 1u);
+	// Once the host has taken everything, the guest's fwd_cnt catches up if
+	// it asks.
+	g.send(kOpCreditRequest, 20, 5000);
+	rx = g.received();
+	ASSERT_EQ(rx.size(), 1u);
+	EXPECT_EQ(rx[0].first.op, kOpCreditUpdate);
+	EXPECT_EQ(rx[0].first.fwd_cnt, static_cast<uint32_t>(total));
 }
