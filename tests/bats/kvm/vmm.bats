@@ -152,12 +152,6 @@ boot() {
 	assert_contains "$status_file" "$(printf 'CapEff:\t0000000000000000')"
 }
 
-@test "a guest kernel panic is reported: exit 5, outcome panic" {
-	boot -- panic
-	assert_eq 5 "$status" "exit status"
-	assert_eq panic "$(report_field "$REPORT" outcome)" outcome
-}
-
 @test "boots from an initramfs alone (no disk)" {
 	dir=$BATS_TEST_TMPDIR/initramfs
 	mkdir -p "$dir"/proc "$dir"/sys "$dir"/dev
