@@ -127,31 +127,6 @@ boot() {
 	assert_contains "$output" "VSOCK-ERROR connect 5000"
 }
 
-@test "timeout: the VM is stopped, exit 3, outcome timeout" {
-	run "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 3 --report "$REPORT" --cmdline "init=/init -- hang"
-	assert_eq 3 "$status" "exit status"
-	assert_eq timeout "$(report_field "$REPORT" outcome)" outcome
-}
-
-@test "SIGTERM stops the VM cleanly: exit 4, outcome cancelled; seccomp and no capabilities while it runs" {
-	"$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 120 --report "$REPORT" \
-		--cmdline "init=/init -- marker hang" > "$BATS_TEST_TMPDIR/console" &
-	pid=$!
-	for _ in $(seq 600); do
-		grep -q BENCHER-TEST-MARKER "$BATS_TEST_TMPDIR/console" && break
-		sleep 0.1
-	done
-	grep -q BENCHER-TEST-MARKER "$BATS_TEST_TMPDIR/console" || die "guest did not start"
-	status_file=$(cat "/proc/$pid/status")
-	kill -TERM "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	assert_eq 4 "$rc" "exit status"
-	assert_eq cancelled "$(report_field "$REPORT" outcome)" outcome
-	assert_contains "$status_file" "$(printf 'Seccomp:\t2')"
-	assert_contains "$status_file" "$(printf 'CapEff:\t0000000000000000')"
-}
-
 @test "boots from an initramfs alone (no disk)" {
 	dir=$BATS_TEST_TMPDIR/initramfs
 	mkdir -p "$dir"/proc "$dir"/sys "$dir"/dev
