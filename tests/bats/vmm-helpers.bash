@@ -18,6 +18,21 @@ make_rootfs() {
 	rm -rf "$dir"
 }
 
+# For the boot suites: one template rootfs per file (setup_file), a fresh
+# copy of it per test (setup), and where the report goes.
+boot_suite_setup_file() {
+	export ROOTFS_TEMPLATE=$BATS_FILE_TMPDIR/template.ext4
+	make_rootfs "$ROOTFS_TEMPLATE"
+}
+
+boot_suite_setup() {
+	[ -f "$KERNEL" ] || die "$KERNEL: not built"
+	[ -x "$GUEST_INIT" ] || die "$GUEST_INIT: not built"
+	ROOTFS=$BATS_TEST_TMPDIR/root.ext4
+	cp "$ROOTFS_TEMPLATE" "$ROOTFS"
+	REPORT=$BATS_TEST_TMPDIR/report.json
+}
+
 # report_field FILE KEY: one field of a bencher-vmm JSON report.
 report_field() {
 	jq -r ".$2" "$1"

@@ -15,18 +15,8 @@
 load ../helpers
 load ../vmm-helpers
 
-setup_file() {
-	export ROOTFS_TEMPLATE=$BATS_FILE_TMPDIR/template.ext4
-	make_rootfs "$ROOTFS_TEMPLATE"
-}
-
-setup() {
-	[ -f "$KERNEL" ] || die "$KERNEL: not built"
-	[ -x "$GUEST_INIT" ] || die "$GUEST_INIT: not built"
-	ROOTFS=$BATS_TEST_TMPDIR/root.ext4
-	cp "$ROOTFS_TEMPLATE" "$ROOTFS"
-	REPORT=$BATS_TEST_TMPDIR/report.json
-}
+setup_file() { boot_suite_setup_file; }
+setup() { boot_suite_setup; }
 
 @test "a guest kernel panic is reported: exit 5, outcome panic" {
 	run timeout 300 "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 120 --report "$REPORT" \
