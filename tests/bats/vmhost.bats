@@ -37,6 +37,19 @@ setup() {
 	[ "$took" -ge 19 ] && [ "$took" -le 40 ] || die "took $took s for a 20 s timeout"
 }
 
+@test "vmhost: --idle-timeout kills a silent COMMAND early; one that writes runs on" {
+	local start=$SECONDS
+	run "$vmhost" --timeout 300 --idle-timeout 30 -- sleep 1000
+	local took=$((SECONDS - start))
+	assert_eq 124 "$status" "exit status"
+	assert_contains "$output" "no output from the test host for 30 s"
+	[ "$took" -le 80 ] || die "took $took s for a 30 s idle timeout"
+	# Ticking every 4 s for 40 s outlives a 30 s idle limit (the boot,
+	# silent, counts too).
+	run "$vmhost" --timeout 300 --idle-timeout 30 -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do echo tick; sleep 4; done'
+	assert_eq 0 "$status" "exit status of a ticking command"
+}
+
 @test "vmhost: shares, cwd, environment and argv pass through; other writes stay inside" {
 	mkdir -p "$tmp/share/sub" "$tmp/outside"
 	cd "$tmp/share/sub"
@@ -87,6 +100,8 @@ two lines"
 	assert_eq 123 "$status" "--memory lots"
 	run "$vmhost" --frobnicate -- true
 	assert_eq 123 "$status" "unknown option"
+	run "$vmhost" --idle-timeout soon -- true
+	assert_eq 123 "$status" "--idle-timeout soon"
 	run "$vmhost"
 	assert_eq 123 "$status" "no command"
 	run "$vmhost" --share / -- true
