@@ -38,7 +38,8 @@ tests_vmm_vsock_test_host_SOURCES = tests/vmm/vsock-test-host.cc
 tests_vmm_vsock_test_host_LDADD = $(BENCHER_COMMON_LIBS)
 
 TESTS += tests/bats/vmm.bats
-EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm.bats tests/bats/kvm-quarantine/vmm-stop.bats
+EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm.bats tests/bats/kvm/vmm-stop.bats \
+	bench/vmm-boot
 
 check_PROGRAMS += tests/unit/vmm_test
 tests_unit_vmm_test_SOURCES = tests/unit/vmm/boot_test.cc tests/unit/vmm/virtio_test.cc \

@@ -53,6 +53,7 @@ std::string report_json(const Report& r) {
 	v.set("boot_to_init_ms", r.boot_to_init_ms ? json::Value::real(*r.boot_to_init_ms) : json::Value::null());
 	v.set("run_ms", json::Value::real(r.run_ms));
 	v.set("console_bytes", json::Value::integer(static_cast<int64_t>(r.console_bytes)));
+	if (!r.detail.empty()) v.set("detail", json::Value::string(r.detail));
 	return json::dump(v) + "\n";
 }
 
@@ -62,6 +63,7 @@ constexpr uint64_t kMmioBase = 0xd0000000;
 constexpr uint32_t kFirstVirtioIrq = 5;
 constexpr int kKickSignal = SIGUSR1;
 constexpr size_t kMaxKernel = 512u << 20;
+constexpr uint64_t kStopGraceNs = 5000000000;  // vCPUs must stop within 5 s
 
 // What ended the run; the first verdict wins.
 enum class Verdict { none, reset, triple_fault, kvm_error, timeout, cancelled, error };
@@ -445,15 +447,26 @@ Report Machine::run() {
 		st_.decide(Verdict::error, e.what());
 	}
 	st_.stop = true;
-	// Kick every vCPU out of KVM_RUN until it notices the stop flag.
+	// Kick every vCPU out of KVM_RUN until it notices the stop flag:
+	// immediate_exit covers a thread about to enter, the signal one inside.
+	// A vCPU that does not come out within the grace period (a host kernel
+	// that never returns from KVM_RUN) is left behind rather than waited
+	// for: the report is written and the process exits, which ends it.
+	unsigned stuck = 0;
+	uint64_t deadline = monotonic_ns() + kStopGraceNs;
 	for (size_t i = 0; i < threads.size(); i++) {
-		while (!done[i]) {
+		while (!done[i] && monotonic_ns() < deadline) {
 			vcpus_[i]->run_state()->immediate_exit = 1;
 			pthread_kill(threads[i].native_handle(), kKickSignal);
 			timespec ts{0, 1000000};
 			nanosleep(&ts, nullptr);
 		}
-		threads[i].join();
+		if (done[i]) {
+			threads[i].join();
+		} else {
+			threads[i].detach();
+			stuck++;
+		}
 	}
 	console_->flush();
 
@@ -494,14 +507,24 @@ Report Machine::run() {
 	if (uint64_t t = st_.init_ns.load()) r.boot_to_init_ms = static_cast<double>(t - start_ns_) / 1e6;
 	r.run_ms = static_cast<double>(monotonic_ns() - start_ns_) / 1e6;
 	r.console_bytes = console_->bytes();
+	r.stuck_vcpus = stuck;
+	if (stuck) {
+		std::string what = strprintf("%u vCPU thread(s) did not leave KVM_RUN within %llu ms of the stop", stuck,
+		                             (unsigned long long)(kStopGraceNs / 1000000));
+		r.detail = r.detail.empty() ? what : r.detail + "; " + what;
+	}
 	return r;
 }
 
 }  // namespace
 
 Report run_vm(Options& o, uint64_t start_ns) {
-	Machine m(o, start_ns);
-	return m.run();
+	auto m = std::make_unique<Machine>(o, start_ns);
+	Report r = m->run();
+	// A vCPU thread left behind still uses the machine: leak it, the
+	// process is about to exit.
+	if (r.stuck_vcpus) (void)m.release();
+	return r;
 }
 
 }  // namespace bencher::vmm

@@ -26,6 +26,7 @@ struct Report {
 	double run_ms = 0;
 	uint64_t console_bytes = 0;
 	std::string detail;  // for error outcomes: what happened
+	unsigned stuck_vcpus = 0;  // vCPU threads that never left KVM_RUN
 };
 
 std::string report_json(const Report& r);

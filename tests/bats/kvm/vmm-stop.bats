@@ -1,16 +1,10 @@
 #!/usr/bin/env bats
-# Quarantined KVM tests: each one here exposed a defect that is not fixed
-# yet, and is kept out of the gating suite (tests/kvm.tap) until it is, so it
-# cannot hang CI. Run them by hand:
-#   KVM_TAP_SUITES=$PWD/tests/bats/kvm-quarantine/vmm-stop.bats tests/kvm.tap
-#
-# The VMM's stop path while a vCPU is inside KVM_RUN: in two full suite runs
-# in the TCG test host (2026-11-22) one case here hung past every timeout
-# (the guest-panic case once, the SIGTERM case once; each passed in the other
-# runs): bencher-vmm can fail to get a vCPU thread out of KVM_RUN after a
-# timeout, a signal or a panic. Clean shutdowns (the guest's own reset) never
-# hung. Tracked in issue 6 (bencher-vmm). Each case runs under timeout(1) so
-# a hang fails it.
+# The VMM's stop path while the guest runs: timeout, SIGTERM and a guest
+# panic (all vCPUs must be kicked out of KVM_RUN). In the TCG test host these
+# once hung the whole run: that was the test host freezing (QEMU's nested SVM
+# with two or more test host CPUs; the test host now has one), and the VMM
+# now gives every vCPU 5 s to stop and then exits without it. Each case runs
+# under a time limit so a hang fails it.
 
 load ../helpers
 load ../vmm-helpers
@@ -19,14 +13,14 @@ setup_file() { boot_suite_setup_file; }
 setup() { boot_suite_setup; }
 
 @test "a guest kernel panic is reported: exit 5, outcome panic" {
-	run timeout 300 "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 120 --report "$REPORT" \
+	run timeout -k 10 300 "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 120 --report "$REPORT" \
 		--cmdline "panic=-1 init=/init -- panic"
 	assert_eq 5 "$status" "exit status"
 	assert_eq panic "$(report_field "$REPORT" outcome)" outcome
 }
 
 @test "timeout: the VM is stopped, exit 3, outcome timeout" {
-	run timeout 300 "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 3 --report "$REPORT" --cmdline "init=/init -- hang"
+	run timeout -k 10 300 "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 3 --report "$REPORT" --cmdline "init=/init -- hang"
 	assert_eq 3 "$status" "exit status"
 	assert_eq timeout "$(report_field "$REPORT" outcome)" outcome
 }
@@ -42,6 +36,14 @@ setup() { boot_suite_setup; }
 	grep -q BENCHER-TEST-MARKER "$BATS_TEST_TMPDIR/console" || die "guest did not start"
 	status_file=$(cat "/proc/$pid/status")
 	kill -TERM "$pid"
+	for _ in $(seq 600); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		die "bencher-vmm still runs 60 s after SIGTERM"
+	fi
 	rc=0
 	wait "$pid" || rc=$?
 	assert_eq 4 "$rc" "exit status"
