@@ -774,6 +774,7 @@ int Session::run() {
 		json::Value m = json::Value::object();
 		m.set("wall_clock_ms", json::Value::integer(static_cast<int64_t>(wall_ms_)));
 		m.set("timed_out", json::Value::boolean(timed_out_));
+		m.set("cancelled", json::Value::boolean(cancel_signal_ != 0));
 		m.set("transport", json::Value::string(transport_.empty() ? "none" : transport_));
 		m.set("boot_to_init_ms", boot);
 		if (have_cg) {

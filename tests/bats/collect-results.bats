@@ -121,6 +121,7 @@ teardown() {
 	assert_eq 143 "$status" status
 	assert_eq partial "$(cat "$T/out")" stdout
 	assert_eq true "$(json_get "$T/results.json" 'd["cancelled"]')" cancelled
+	assert_contains "$(cat "$T/err")" '"cancelled":true'
 }
 
 @test "a second connection to port 5000 or 5002 is refused and changes nothing" {
@@ -221,6 +222,7 @@ teardown() {
 	line=$(grep -- '---BENCHER_METRICS:' "$T/err")
 	assert_contains "$line" '"wall_clock_ms":'
 	assert_contains "$line" '"timed_out":false'
+	assert_contains "$line" '"cancelled":false'
 	assert_contains "$line" '"transport":"vsock"'
 	assert_contains "$line" '"memory_peak_bytes":1048576'
 	assert_eq 123.5 "$(json_get "$T/results.json" 'd["boot_to_init_ms"]')" boot
