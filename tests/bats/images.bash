@@ -277,7 +277,7 @@ start_registry() {
 stop_registry() {
 	if [ -n "${REGISTRY_PID:-}" ]; then
 		kill "$REGISTRY_PID" 2>/dev/null
-		wait "$REGISTRY_PID" 2>/dev/null
+		wait "$REGISTRY_PID" 2>/dev/null || true  # 143: it was killed
 	fi
 	[ -n "${REGISTRY_DIR:-}" ] && rm -rf "$REGISTRY_DIR"
 	REGISTRY_PID='' REGISTRY_DIR='' REGISTRY_ADDR=''
