@@ -18,7 +18,8 @@ collect_results_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)
 dist_man_MANS += man/collect-results.1
 
 TESTS += tests/bats/collect-results.bats
-EXTRA_DIST += tests/bats/collect-results.bats tests/bats/collect-results-helpers.bash
+EXTRA_DIST += tests/bats/collect-results.bats tests/bats/collect-results-helpers.bash \
+	tests/bats/kvm/results.bats
 
 check_PROGRAMS += tests/unit/results_test
 tests_unit_results_test_SOURCES = \
