@@ -14,4 +14,9 @@ bencher-runner: $(srcdir)/bin/bencher-runner/bencher-runner.in Makefile
 dist_man_MANS += man/bencher-runner.1
 
 TESTS += tests/bats/bencher-runner.bats
-EXTRA_DIST += tests/bats/bencher-runner.bats
+EXTRA_DIST += tests/bats/bencher-runner.bats bench/runner
+# The scenario suites run in tests/kvm.tap (a real VM each).
+EXTRA_DIST += tests/bats/scenarios/scenario-helpers.bash tests/bats/scenarios/prepare \
+	tests/bats/scenarios/basic.bats tests/bats/scenarios/config.bats \
+	tests/bats/scenarios/resources.bats tests/bats/scenarios/limits.bats \
+	tests/bats/scenarios/isolation.bats
