@@ -24,7 +24,7 @@ setup() {
 	assert_eq 0 "$status"
 	assert_contains "$output" "Usage: bencher-runner run --image IMAGE"
 	for o in --entrypoint --cmd --env --workdir --user --timeout --vcpus --memory --disk --output \
-		--max-output-size --iterations --allow-failure --kernel --results --keep; do
+		--max-output-size --iterations --allow-failure --kernel --results --keep --dry-run; do
 		assert_contains "$output" "$o"
 	done
 	run bencher-runner --version
@@ -102,4 +102,29 @@ setup() {
 		assert_contains "$output" "kvm:        no:"
 		assert_contains "$output" "ready:      no"
 	fi
+}
+
+@test "--dry-run: Docker's entrypoint/cmd rules, env, workdir and user, exactly" {
+	make_busybox_image "$BATS_TEST_TMPDIR/cfg" t >/dev/null
+	umoci config --image "$BATS_TEST_TMPDIR/cfg:t" --config.entrypoint /bin/ep --config.cmd a1 --config.cmd a2 \
+		--config.env PATH=/bin --config.env KEEP=1 --config.env OVER=image --config.workingdir /srv \
+		--config.user bench >/dev/null
+	img=$BATS_TEST_TMPDIR/cfg:t
+	plan() { bencher-runner run --image "$img" --dry-run "$@" | jq -c .run; }
+	assert_eq '{"argv":["/bin/ep","a1","a2"],"env":["PATH=/bin","KEEP=1","OVER=image"],"workdir":"/srv","files":[],"max_output_bytes":26214400,"user":"bench"}' "$(plan)"
+	# --cmd replaces Cmd, keeps Entrypoint; odd bytes survive as JSON.
+	assert_eq '["/bin/ep","x\"y\\z","line\nnext\ttab","\u0001"]' \
+		"$(plan --cmd 'x"y\z' --cmd "$(printf 'line\nnext\ttab')" --cmd "$(printf '\001')" | jq -c .argv)"
+	# --entrypoint replaces Entrypoint and drops the image's Cmd.
+	assert_eq '["/bin/true"]' "$(plan --entrypoint /bin/true | jq -c .argv)"
+	assert_eq '["/bin/sh","-c","echo hi"]' "$(plan --entrypoint /bin/sh --cmd -c --cmd 'echo hi' | jq -c .argv)"
+	# --env wins over the image's and adds; --workdir, --user, --output, limits.
+	assert_eq '["PATH=/bin","KEEP=1","OVER=cli","NEW=2"]' "$(plan --env OVER=cli --env NEW=2 | jq -c .env)"
+	assert_eq '"/tmp" "0:0" ["/out/a","/out/b"] 1024' \
+		"$(plan --workdir /tmp --user 0:0 --output /out/a --output /out/b --max-output-size 1K |
+			jq -r '[.workdir, .user, .files, .max_output_bytes] | map(tojson) | join(" ")')"
+	# The rootfs it names is the cached one, and nothing is left behind.
+	rootfs=$(bencher-runner run --image "$img" --dry-run | jq -r .rootfs)
+	[[ $rootfs == "$BENCHER_CACHE_DIR"/rootfs/*.ext4 ]] && [ -f "$rootfs" ]
+	[ -z "$(find "$BATS_TEST_TMPDIR" -maxdepth 1 -name 'bencher-run.*')" ]
 }
