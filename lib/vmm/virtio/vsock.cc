@@ -119,6 +119,14 @@ void Vsock::update_interest(Conn& c) {
 	uint32_t want = 0;
 	if (!c.host_eof && !c.readable && !c.closing) want |= EPOLLIN;
 	if (c.pending_off < c.pending.size()) want |= EPOLLOUT;
+	if (want == 0) {
+		// epoll reports EPOLLHUP whatever the mask: a socket the host has
+		// closed would wake the loop again and again. Stop watching it.
+		if (c.registered) loop_.remove(c.fd.get());
+		c.registered = false;
+		c.interest = 0;
+		return;
+	}
 	if (!c.registered) {
 		Key k = c.key;
 		loop_.add(c.fd.get(), want, [this, k](uint32_t ev) { on_host_event(k, ev); });
