@@ -19,4 +19,4 @@ EXTRA_DIST += tests/bats/bencher-runner.bats bench/runner
 EXTRA_DIST += tests/bats/scenarios/scenario-helpers.bash tests/bats/scenarios/prepare \
 	tests/bats/scenarios/basic.bats tests/bats/scenarios/config.bats \
 	tests/bats/scenarios/resources.bats tests/bats/scenarios/limits.bats \
-	tests/bats/scenarios/isolation.bats
+	tests/bats/scenarios/isolation.bats tests/bats/kvm-quarantine/busy-run.bats
