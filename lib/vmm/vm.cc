@@ -54,6 +54,11 @@ std::string report_json(const Report& r) {
 	v.set("run_ms", json::Value::real(r.run_ms));
 	v.set("console_bytes", json::Value::integer(static_cast<int64_t>(r.console_bytes)));
 	if (!r.detail.empty()) v.set("detail", json::Value::string(r.detail));
+	if (!r.devices.empty()) {
+		auto a = json::Value::array();
+		for (const auto& d : r.devices) a.append(json::Value::string(d));
+		v.set("devices", std::move(a));
+	}
 	return json::dump(v) + "\n";
 }
 
@@ -507,6 +512,8 @@ Report Machine::run() {
 	if (uint64_t t = st_.init_ns.load()) r.boot_to_init_ms = static_cast<double>(t - start_ns_) / 1e6;
 	r.run_ms = static_cast<double>(monotonic_ns() - start_ns_) / 1e6;
 	r.console_bytes = console_->bytes();
+	if (v == Verdict::timeout || v == Verdict::cancelled)
+		for (auto& t : transports_) r.devices.push_back(t->describe());
 	r.stuck_vcpus = stuck;
 	if (stuck) {
 		std::string what = strprintf("%u vCPU thread(s) did not leave KVM_RUN within %llu ms of the stop", stuck,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vmm/config.hh"
 
@@ -27,6 +28,9 @@ struct Report {
 	uint64_t console_bytes = 0;
 	std::string detail;  // for error outcomes: what happened
 	unsigned stuck_vcpus = 0;  // vCPU threads that never left KVM_RUN
+	// On a timeout or cancel: each virtio device's and queue's state, so a
+	// guest stuck on a device says which and how.
+	std::vector<std::string> devices;
 };
 
 std::string report_json(const Report& r);

@@ -153,6 +153,14 @@ void Transport::notify(uint16_t queue) {
 	dev_.notify(*this, queue);
 }
 
+std::string Transport::describe() {
+	std::lock_guard lock(mu_);
+	std::string out = strprintf("virtio device %u: status 0x%x, interrupt 0x%x", dev_.device_id(), status_,
+	                            interrupt_status_);
+	for (size_t q = 0; q < queues_.size(); q++) out += strprintf("; q%zu %s", q, queues_[q].describe(mem_).c_str());
+	return out;
+}
+
 void Transport::signal_used(uint16_t queue) {
 	if (queues_[queue].interrupt_suppressed(mem_)) return;
 	interrupt_status_ |= 1;

@@ -57,6 +57,8 @@ public:
 	void signal_used(uint16_t queue);
 	bool active() const { return status_ & 4; }
 	std::mutex& lock() { return mu_; }
+	// The device's and every queue's state, for a stuck run's report.
+	std::string describe();
 	// The kernel command-line entry for a device at `base` on `irq`.
 	static std::string cmdline_entry(uint64_t base, uint32_t irq);
 

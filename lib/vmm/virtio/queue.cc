@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 
 namespace bencher::vmm::virtio {
@@ -164,6 +165,16 @@ bool Queue::interrupt_suppressed(const GuestMemory& mem) const {
 	// and both sides wait (x86 reorders a store with a later load).
 	std::atomic_thread_fence(std::memory_order_seq_cst);
 	return load16(mem, avail_addr) & VRING_AVAIL_F_NO_INTERRUPT;
+}
+
+std::string Queue::describe(const GuestMemory& mem) const {
+	if (!ready) return "not ready";
+	if (!valid(mem)) return "invalid rings";
+	char b[128];
+	snprintf(b, sizeof b, "avail %u taken %u flags 0x%x, used %u given %u flags 0x%x%s", load16(mem, avail_addr + 2),
+	         last_avail_, load16(mem, avail_addr), load16(mem, used_addr + 2), next_used_, load16(mem, used_addr),
+	         broken_ ? ", broken" : "");
+	return b;
 }
 
 }  // namespace bencher::vmm::virtio

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "vmm/memory.hh"
@@ -66,6 +67,9 @@ public:
 	void set_no_notify(const GuestMemory& mem, bool on);
 	// Whether the guest has made buffers available that pop() has not taken.
 	bool has_avail(const GuestMemory& mem) const;
+	// Both sides' indices and flags, for a stuck run's report:
+	// "avail 12 taken 12 flags 0x1, used 12 given 12 flags 0x0".
+	std::string describe(const GuestMemory& mem) const;
 
 private:
 	uint16_t last_avail_ = 0;

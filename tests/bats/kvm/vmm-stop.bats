@@ -23,6 +23,13 @@ setup() { boot_suite_setup; }
 	run timeout -k 10 300 "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 3 --report "$REPORT" --cmdline "init=/init -- hang"
 	assert_eq 3 "$status" "exit status"
 	assert_eq timeout "$(report_field "$REPORT" outcome)" outcome
+	# The devices' state comes with it: the block device (id 2) idle, every
+	# request it was given answered.
+	blk=$(jq -r '.devices[] | select(startswith("virtio device 2:"))' "$REPORT")
+	[[ $blk =~ q0\ avail\ ([0-9]+)\ taken\ ([0-9]+).*used\ ([0-9]+)\ given\ ([0-9]+) ]] || die "no queue state: $blk"
+	assert_eq "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "blk requests taken"
+	assert_eq "${BASH_REMATCH[2]}" "${BASH_REMATCH[3]}" "blk requests answered"
+	[ "${BASH_REMATCH[1]}" -gt 0 ] || die "the guest never used its disk: $blk"
 }
 
 @test "SIGTERM stops the VM cleanly: exit 4, outcome cancelled; seccomp and no capabilities while it runs" {

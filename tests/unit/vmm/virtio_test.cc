@@ -336,3 +336,17 @@ TEST(Block, CopyOnWriteKeepsTheFileAndReadsBackItsWrites) {
 	EXPECT_EQ(p[1536], 6);
 	EXPECT_EQ(f.contents(), before);
 }
+
+TEST(Queue, DescribesBothSidesForAStuckRunsReport) {
+	Driver d;
+	EXPECT_EQ(Queue().describe(d.mem), "not ready");
+	d.desc(0, kData, 16, F_WRITE);
+	d.publish(0);
+	d.publish(0);
+	d.mem.store<uint16_t>(kAvail, 1);  // the driver asks for no interrupts
+	Chain c;
+	ASSERT_EQ(d.q.pop(d.mem, c), Queue::Pop::ok);
+	d.q.push_used(d.mem, c.head, 16);
+	// Two made available, one taken and given back: the device is behind.
+	EXPECT_EQ(d.q.describe(d.mem), "avail 2 taken 1 flags 0x1, used 1 given 1 flags 0x0");
+}
