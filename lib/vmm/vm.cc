@@ -150,6 +150,10 @@ private:
 	std::vector<std::unique_ptr<virtio::Transport>> transports_;
 	std::vector<UniqueFd> eventfds_;
 	std::string devices_cmdline_;
+	// Shared with the vCPU threads (see run()).
+	std::atomic<bool> gate_{false};
+	std::atomic<size_t> ready_{0};
+	std::vector<std::atomic<bool>> done_;
 };
 
 void Machine::add_virtio(virtio::Device& dev) {
@@ -414,13 +418,13 @@ Report Machine::run() {
 	json_object_seed(0);
 	if (!o_.no_seccomp) sandbox::drop_capabilities();
 
-	// The vCPU threads wait at a gate until the sandbox is complete.
-	std::atomic<bool> gate{false};
-	std::atomic<size_t> ready{0};
+	// The vCPU threads wait at a gate until the sandbox is complete. What
+	// they touch lives in the Machine, which run_vm leaks if one is left
+	// behind in KVM_RUN.
 	std::vector<std::thread> threads;
-	std::vector<std::atomic<bool>> done(vcpus_.size());
+	done_ = std::vector<std::atomic<bool>>(vcpus_.size());
 	for (size_t i = 0; i < vcpus_.size(); i++) {
-		threads.emplace_back([this, i, &gate, &ready, &done] {
+		threads.emplace_back([this, i] {
 			sigset_t s;
 			sigemptyset(&s);
 			sigaddset(&s, kKickSignal);
@@ -428,23 +432,23 @@ Report Machine::run() {
 			char name[16];
 			snprintf(name, sizeof name, "vcpu%zu", i);
 			pthread_setname_np(pthread_self(), name);
-			ready++;
-			ready.notify_all();
-			while (!gate.load()) gate.wait(false);
+			ready_++;
+			ready_.notify_all();
+			while (!gate_.load()) gate_.wait(false);
 			vcpu_loop(i);
-			done[i] = true;
+			done_[i] = true;
 		});
 	}
 	// Thread start-up makes syscalls outside the allowlist (prctl for the
 	// name): every thread gets past them before the filter goes on.
-	for (size_t n = ready.load(); n < threads.size(); n = ready.load()) ready.wait(n);
+	for (size_t n = ready_.load(); n < threads.size(); n = ready_.load()) ready_.wait(n);
 	try {
 		if (!o_.no_seccomp) sandbox::apply_seccomp();
 	} catch (const Error& e) {
 		st_.decide(Verdict::error, e.what());
 	}
-	gate = true;
-	gate.notify_all();
+	gate_ = true;
+	gate_.notify_all();
 
 	try {
 		while (!loop_.stopped() && !st_.stop) loop_.run_once(-1);
@@ -460,13 +464,13 @@ Report Machine::run() {
 	unsigned stuck = 0;
 	uint64_t deadline = monotonic_ns() + kStopGraceNs;
 	for (size_t i = 0; i < threads.size(); i++) {
-		while (!done[i] && monotonic_ns() < deadline) {
+		while (!done_[i] && monotonic_ns() < deadline) {
 			vcpus_[i]->run_state()->immediate_exit = 1;
 			pthread_kill(threads[i].native_handle(), kKickSignal);
 			timespec ts{0, 1000000};
 			nanosleep(&ts, nullptr);
 		}
-		if (done[i]) {
+		if (done_[i]) {
 			threads[i].join();
 		} else {
 			threads[i].detach();
