@@ -8,7 +8,8 @@
  *   vsock-echo PORT MIB (send MIB MiB to host PORT, read it all back,
  *   print both checksums and the throughput) | vsock-listen PORT (accept one
  *   host connection, print the checksum of what arrives) | panic | hang |
- *   noreboot (exit without the clean-shutdown mark: a panic) */
+ *   noreboot (exit without the clean-shutdown mark: a panic) | dmesg (the
+ *   kernel log as it stands, for boot profiles with a quiet console) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
@@ -224,6 +226,11 @@ int main(int argc, char** argv) {
 			vsock_listen(atoi(argv[++i]));
 		} else if (!strcmp(cmd, "panic") || !strcmp(cmd, "noreboot")) {
 			reboot_at_end = 0;
+		} else if (!strcmp(cmd, "dmesg")) {
+			static char log[1 << 20];
+			int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof log);
+			if (n > 0) fwrite(log, 1, n, con);
+			fflush(con);
 		} else if (!strcmp(cmd, "hang")) {
 			for (;;) pause();
 		} else {
