@@ -72,7 +72,18 @@ class MappedMemory : public GuestMemory {
 public:
 	static constexpr uint64_t kLowLimit = 0xc0000000ull;  // RAM below the MMIO hole
 	static constexpr uint64_t kHighStart = 0x100000000ull;
+	static constexpr uint64_t kHugeAlign = 2ull << 20;
 	explicit MappedMemory(uint64_t bytes);
+
+	// Puts `filesz` bytes of the file `fd` (also mapped read-only at `src`)
+	// from `offset` at `gpa`, zeros up to `memsz`: the whole pages in
+	// between are mapped from the file copy-on-write, not copied, when file
+	// and guest offsets agree modulo the page size. The guest then runs the
+	// host's page cache (one copy for every VM booting that kernel, nothing
+	// to copy or fault in up front), a page it writes becomes its own, and
+	// nothing reaches the file. Checked like write(). Returns the bytes
+	// mapped rather than copied.
+	uint64_t place(const uint8_t* src, int fd, uint64_t gpa, uint64_t offset, uint64_t filesz, uint64_t memsz);
 
 private:
 	std::vector<Mapping> maps_;

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -117,6 +118,28 @@ std::string read_image(const FileArg& f, const char* what) {
 	return data;
 }
 
+// The kernel, mapped read-only: the loader reads its headers from the
+// mapping and MappedMemory::place maps its segments into guest RAM from the
+// same file, so a 10-20 MB vmlinux is neither read nor copied whole.
+struct Image {
+	UniqueFd fd;
+	Mapping map;
+	const uint8_t* data() const { return map.bytes(); }
+	size_t size() const { return map.size(); }
+};
+
+Image map_image(const FileArg& f, const char* what) {
+	Image img;
+	img.fd = open_arg(f, O_RDONLY, what);
+	struct stat st;
+	if (fstat(img.fd.get(), &st) < 0) fail_errno(what);
+	if (!S_ISREG(st.st_mode)) fail(strprintf("%s: %s: not a regular file", what, f.name().c_str()));
+	if (static_cast<uint64_t>(st.st_size) > kMaxKernel) fail(strprintf("%s: %s: larger than 512 MiB", what, f.name().c_str()));
+	if (st.st_size == 0) fail(strprintf("%s: %s: empty", what, f.name().c_str()));
+	img.map = Mapping::map(static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, img.fd.get(), 0, what);
+	return img;
+}
+
 void kick_handler(int) {}
 
 class Machine {
@@ -198,7 +221,7 @@ void Machine::add_virtio(virtio::Device& dev) {
 
 void Machine::setup() {
 	// Inputs first: a bad file is reported before KVM is touched.
-	std::string kernel = read_image(o_.kernel, "kernel");
+	Image kernel = map_image(o_.kernel, "kernel");
 	std::string initrd;
 	if (o_.initrd.set()) initrd = read_image(o_.initrd, "initrd");
 	UniqueFd rootfs;
@@ -243,9 +266,11 @@ void Machine::setup() {
 	uint32_t slot = 0;
 	for (const auto& r : mem_->regions()) vm_->set_user_memory(slot++, r.gpa, r.size, r.host);
 
-	auto k = boot::load_kernel(reinterpret_cast<const uint8_t*>(kernel.data()), kernel.size(), *mem_);
-	kernel.clear();
-	kernel.shrink_to_fit();
+	auto k = boot::load_kernel(kernel.data(), kernel.size(), *mem_,
+	                           [&](uint64_t gpa, uint64_t off, uint64_t filesz, uint64_t memsz) {
+		                           mem_->place(kernel.data(), kernel.fd.get(), gpa, off, filesz, memsz);
+	                           });
+	kernel = Image();
 	std::optional<boot::LoadedInitrd> rd;
 	if (!initrd.empty()) {
 		uint64_t max = k.setup && k.setup->initrd_addr_max ? k.setup->initrd_addr_max : 0x7fffffff;
@@ -286,10 +311,11 @@ void Machine::setup() {
 	boot::write_mptable(*mem_, *o_.vcpus);
 
 	kvm::CpuidList supported = kvm_->supported_cpuid();
+	bool tsc_deadline = kvm_->check_extension(KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	for (uint32_t i = 0; i < *o_.vcpus; i++) {
 		auto v = std::make_unique<kvm::Vcpu>(*kvm_, *vm_, i);
 		kvm::CpuidList c = supported;
-		boot::setup_cpuid(c, i, *o_.vcpus);
+		boot::setup_cpuid(c, i, *o_.vcpus, tsc_deadline);
 		v->set_cpuid(c);
 		boot::setup_lapic(*v);
 		if (i == 0) boot::setup_long_mode(*v, k.entry);

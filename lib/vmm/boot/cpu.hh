@@ -10,7 +10,9 @@
 namespace bencher::vmm::boot {
 
 // Adjusts the host's supported CPUID for vCPU `id` of `count`.
-void setup_cpuid(kvm::CpuidList& c, uint32_t id, uint32_t count);
+// `tsc_deadline`: KVM emulates the LAPIC's TSC-deadline timer mode
+// (KVM_CAP_TSC_DEADLINE_TIMER), which KVM_GET_SUPPORTED_CPUID never shows.
+void setup_cpuid(kvm::CpuidList& c, uint32_t id, uint32_t count, bool tsc_deadline);
 // Puts the boot vCPU at `entry` in 64-bit mode with RSI = the zero page.
 void setup_long_mode(kvm::Vcpu& vcpu, uint64_t entry);
 // LINT0 as ExtINT, LINT1 as NMI: the virtual wire the kernel expects.

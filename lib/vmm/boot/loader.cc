@@ -15,9 +15,17 @@ namespace bencher::vmm::boot {
 
 namespace {
 bool add_overflows(uint64_t a, uint64_t b) { return a + b < a; }
+
+void put(const uint8_t* data, const GuestMemory& mem, const Place& place, uint64_t gpa, uint64_t offset,
+         uint64_t filesz, uint64_t memsz) {
+	if (place) return place(gpa, offset, filesz, memsz);
+	uint8_t* dst = mem.ptr(gpa, memsz);
+	std::memcpy(dst, data + offset, filesz);
+	std::memset(dst + filesz, 0, memsz - filesz);
+}
 }  // namespace
 
-LoadedKernel load_elf(const uint8_t* data, size_t len, const GuestMemory& mem) {
+LoadedKernel load_elf(const uint8_t* data, size_t len, const GuestMemory& mem, const Place& place) {
 	Elf64_Ehdr eh;
 	if (len < sizeof eh) fail("kernel: ELF header truncated");
 	std::memcpy(&eh, data, sizeof eh);
@@ -61,15 +69,11 @@ LoadedKernel load_elf(const uint8_t* data, size_t len, const GuestMemory& mem) {
 	for (const auto& s : segs)
 		if (k.entry >= s.paddr && k.entry < s.paddr + s.memsz) inside = true;
 	if (!inside) fail(strprintf("kernel: ELF entry 0x%llx is outside its segments", (unsigned long long)k.entry));
-	for (const auto& s : segs) {
-		uint8_t* dst = mem.ptr(s.paddr, s.memsz);
-		std::memcpy(dst, data + s.offset, s.filesz);
-		std::memset(dst + s.filesz, 0, s.memsz - s.filesz);
-	}
+	for (const auto& s : segs) put(data, mem, place, s.paddr, s.offset, s.filesz, s.memsz);
 	return k;
 }
 
-LoadedKernel load_bzimage(const uint8_t* data, size_t len, const GuestMemory& mem) {
+LoadedKernel load_bzimage(const uint8_t* data, size_t len, const GuestMemory& mem, const Place& place) {
 	if (len < 0x250) fail("kernel: bzImage truncated");
 	setup_header hdr{};
 	// The header runs from 0x1f1 to 0x202 + the jump's offset byte.
@@ -89,7 +93,7 @@ LoadedKernel load_bzimage(const uint8_t* data, size_t len, const GuestMemory& me
 	if (!mem.contains(kBzImageLoad, need)) fail("kernel: bzImage does not fit in guest memory");
 	if (hdr.pref_address > kBzImageLoad && !mem.contains(hdr.pref_address, hdr.init_size))
 		fail("kernel: bzImage's preferred address does not fit in guest memory");
-	std::memcpy(mem.ptr(kBzImageLoad, payload), data + setup_size, payload);
+	put(data, mem, place, kBzImageLoad, setup_size, payload, payload);
 	LoadedKernel k;
 	k.kind = LoadedKernel::Kind::bzimage;
 	k.entry = kBzImageLoad + 0x200;
@@ -99,9 +103,9 @@ LoadedKernel load_bzimage(const uint8_t* data, size_t len, const GuestMemory& me
 	return k;
 }
 
-LoadedKernel load_kernel(const uint8_t* data, size_t len, const GuestMemory& mem) {
-	if (len >= SELFMAG && std::memcmp(data, ELFMAG, SELFMAG) == 0) return load_elf(data, len, mem);
-	if (len >= 0x206 && std::memcmp(data + 0x202, "HdrS", 4) == 0) return load_bzimage(data, len, mem);
+LoadedKernel load_kernel(const uint8_t* data, size_t len, const GuestMemory& mem, const Place& place) {
+	if (len >= SELFMAG && std::memcmp(data, ELFMAG, SELFMAG) == 0) return load_elf(data, len, mem, place);
+	if (len >= 0x206 && std::memcmp(data + 0x202, "HdrS", 4) == 0) return load_bzimage(data, len, mem, place);
 	fail("kernel: neither an ELF vmlinux nor a bzImage");
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "vmm/memory.hh"
@@ -24,10 +25,16 @@ struct LoadedKernel {
 constexpr uint64_t kHimemStart = 0x100000;     // nothing of ours lives above 1 MiB
 constexpr uint64_t kBzImageLoad = 0x100000;    // where a bzImage's kernel part goes
 
-LoadedKernel load_elf(const uint8_t* data, size_t len, const GuestMemory& mem);
-LoadedKernel load_bzimage(const uint8_t* data, size_t len, const GuestMemory& mem);
+// How a checked piece of the image reaches guest memory: `filesz` bytes
+// from image offset `offset` to guest address `gpa`, then zeros up to
+// `memsz` (the range is inside guest memory). Empty: copy it.
+// bencher-vmm maps the kernel file's pages in instead (MappedMemory::place).
+using Place = std::function<void(uint64_t gpa, uint64_t offset, uint64_t filesz, uint64_t memsz)>;
+
+LoadedKernel load_elf(const uint8_t* data, size_t len, const GuestMemory& mem, const Place& place = {});
+LoadedKernel load_bzimage(const uint8_t* data, size_t len, const GuestMemory& mem, const Place& place = {});
 // Sniffs the format (ELF magic or the bzImage "HdrS" signature).
-LoadedKernel load_kernel(const uint8_t* data, size_t len, const GuestMemory& mem);
+LoadedKernel load_kernel(const uint8_t* data, size_t len, const GuestMemory& mem, const Place& place = {});
 
 struct LoadedInitrd {
 	uint64_t addr = 0, size = 0;

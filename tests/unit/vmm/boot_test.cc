@@ -3,13 +3,19 @@
 // images (truncated, overlapping segments, entry outside memory).
 #include <asm/bootparam.h>
 #include <elf.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cstring>
+#include <array>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "common/error.hh"
 #include "fake_memory.hh"
+#include "vmm/boot/cpu.hh"
 #include "vmm/boot/layout.hh"
 #include "vmm/boot/loader.hh"
 
@@ -199,6 +205,23 @@ TEST(ElfLoader, LoadsSegmentsAndZeroesBss) {
 	EXPECT_EQ(*mem.ptr(17 * MiB + 49, 1), 0xa1);
 }
 
+TEST(ElfLoader, HandsEachSegmentToThePlacer) {
+	FakeMemory mem(32 * MiB);
+	auto img = make_elf({{16 * MiB, 100, 200}, {17 * MiB, 50, 50}}, 16 * MiB + 10);
+	std::vector<std::array<uint64_t, 4>> seen;
+	load_kernel(img.data(), img.size(), mem, [&](uint64_t gpa, uint64_t off, uint64_t filesz, uint64_t memsz) {
+		seen.push_back({gpa, off, filesz, memsz});
+	});
+	ASSERT_EQ(seen.size(), 2u);
+	EXPECT_EQ(seen[0][0], 16 * MiB);
+	EXPECT_EQ(seen[0][2], 100u);
+	EXPECT_EQ(seen[0][3], 200u);
+	EXPECT_EQ(img[seen[0][1]], 0xa0);
+	EXPECT_EQ(seen[1][0], 17 * MiB);
+	EXPECT_EQ(img[seen[1][1]], 0xa1);
+	EXPECT_EQ(*mem.ptr(16 * MiB, 1), 0);  // the placer's job, not done twice
+}
+
 TEST(ElfLoader, RejectsHostileImages) {
 	FakeMemory mem(32 * MiB);
 	auto good = make_elf({{16 * MiB, 100, 100}}, 16 * MiB);
@@ -276,4 +299,85 @@ TEST(Initrd, TopOfLowMemoryAndBounded) {
 	EXPECT_EQ(*mem.ptr(r.addr, 1), 7);
 	std::vector<uint8_t> big(50 * MiB, 1);
 	EXPECT_THROW(load_initrd(big.data(), big.size(), mem, 20 * MiB, 0x7fffffff), Error);
+}
+
+namespace {
+// A temporary file of `pages` pages, byte i being (i * 7) & 0xff.
+struct PatternFile {
+	std::string path;
+	int fd = -1;
+	std::vector<uint8_t> bytes;
+	explicit PatternFile(size_t pages) {
+		char tmpl[] = "/tmp/vmm-place-XXXXXX";
+		fd = mkstemp(tmpl);
+		path = tmpl;
+		bytes.resize(pages * static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+		for (size_t i = 0; i < bytes.size(); i++) bytes[i] = static_cast<uint8_t>(i * 7);
+		EXPECT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+	}
+	~PatternFile() {
+		close(fd);
+		unlink(path.c_str());
+	}
+};
+}  // namespace
+
+TEST(MappedMemory, HostAddressesMatchGuestAddressesModulo2MiB) {
+	MappedMemory mem(64 * MiB);
+	ASSERT_EQ(mem.regions().size(), 1u);
+	for (const auto& r : mem.regions())
+		EXPECT_EQ((reinterpret_cast<uintptr_t>(r.host) - r.gpa) % MappedMemory::kHugeAlign, 0u);
+	*mem.ptr(64 * MiB - 1, 1) = 1;  // the whole size is there, writable
+}
+
+TEST(MappedMemory, PlaceMapsWholePagesCopiesTheRestAndNeverWritesTheFile) {
+	const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+	PatternFile f(6);
+	MappedMemory mem(32 * MiB);
+	*mem.ptr(16 * MiB + 4 * page + 0x60, 1) = 0x55;  // bss to be zeroed
+	// File offset and guest address agree modulo the page: pages 1 and 2
+	// of the range are mapped, the head and tail copied.
+	uint64_t gpa = 16 * MiB + 0x100, off = 0x100, filesz = 3 * page + 0x50, memsz = 4 * page;
+	EXPECT_EQ(mem.place(f.bytes.data(), f.fd, gpa, off, filesz, memsz), 2 * page);
+	EXPECT_EQ(std::memcmp(mem.ptr(gpa, filesz), f.bytes.data() + off, filesz), 0);
+	for (uint64_t i = filesz; i < memsz; i++) ASSERT_EQ(*mem.ptr(gpa + i, 1), 0) << i;
+	// The guest writes a mapped page: its copy changes, the file does not.
+	*mem.ptr(16 * MiB + page, 1) = 0xee;
+	uint8_t b = 0;
+	ASSERT_EQ(pread(f.fd, &b, 1, static_cast<off_t>(page)), 1);
+	EXPECT_EQ(b, f.bytes[page]);
+	EXPECT_EQ(*mem.ptr(16 * MiB + page, 1), 0xee);
+	// Offsets that disagree: all copied, same bytes.
+	EXPECT_EQ(mem.place(f.bytes.data(), f.fd, 20 * MiB, 0x80, 4 * page, 4 * page), 0u);
+	EXPECT_EQ(std::memcmp(mem.ptr(20 * MiB, 4 * page), f.bytes.data() + 0x80, 4 * page), 0);
+	// Outside guest memory: an error, nothing mapped.
+	EXPECT_THROW(mem.place(f.bytes.data(), f.fd, 32 * MiB - page, 0, 2 * page, 2 * page), Error);
+}
+
+TEST(MappedMemory, LoaderThroughPlaceMatchesACopy) {
+	auto img = make_elf({{16 * MiB, 3 * 4096 + 17, 5 * 4096}, {17 * MiB, 50, 50}}, 16 * MiB + 10);
+	char tmpl[] = "/tmp/vmm-elf-XXXXXX";
+	int fd = mkstemp(tmpl);
+	ASSERT_GE(fd, 0);
+	unlink(tmpl);
+	ASSERT_EQ(write(fd, img.data(), img.size()), static_cast<ssize_t>(img.size()));
+	MappedMemory mapped(32 * MiB);
+	FakeMemory copied(32 * MiB);
+	load_kernel(img.data(), img.size(), mapped, [&](uint64_t gpa, uint64_t off, uint64_t filesz, uint64_t memsz) {
+		mapped.place(img.data(), fd, gpa, off, filesz, memsz);
+	});
+	load_kernel(img.data(), img.size(), copied);
+	EXPECT_EQ(std::memcmp(mapped.ptr(16 * MiB, 5 * 4096), copied.ptr(16 * MiB, 5 * 4096), 5 * 4096), 0);
+	EXPECT_EQ(std::memcmp(mapped.ptr(17 * MiB, 50), copied.ptr(17 * MiB, 50), 50), 0);
+	close(fd);
+}
+
+TEST(Cpuid, TscDeadlineOnlyWhenKvmEmulatesIt) {
+	for (bool deadline : {false, true}) {
+		kvm::CpuidList c(1);  // one zeroed entry, as KVM_GET_SUPPORTED_CPUID fills it
+		c.begin()->function = 1;
+		setup_cpuid(c, 0, 1, deadline);
+		EXPECT_EQ((c.find(1)->ecx >> 24) & 1, deadline ? 1u : 0u);
+		EXPECT_EQ(c.find(1)->ecx >> 31, 1u);  // hypervisor present either way
+	}
 }
