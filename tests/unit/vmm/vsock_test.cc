@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -287,4 +290,42 @@ TEST(Vsock, GuestToHostStreamBeyondTheWindowGetsCreditUpdates) {
 	ASSERT_EQ(rx.size(), 1u);
 	EXPECT_EQ(rx[0].first.op, kOpCreditUpdate);
 	EXPECT_EQ(rx[0].first.fwd_cnt, static_cast<uint32_t>(total));
+}
+
+// The driver resets the device (status 0) on a vCPU thread while the event
+// loop's thread serves the connections' sockets; the reset lets go of their
+// fds, so the two threads share the loop's handler table. Under
+// ThreadSanitizer this reported a race before the loop had a lock.
+TEST(Vsock, ResetFromAVcpuThreadWhileTheLoopServesSockets) {
+	for (int round = 0; round < 10; round++) {
+		Guest g;
+		std::vector<UniqueFd> streams;
+		for (uint32_t p = 0; p < 8; p++) {
+			g.send(kOpRequest, 100 + p, 5000);
+			UniqueFd s;
+			auto m = g.control(s);
+			m.type = uint16_t(ctl::MsgType::accept);
+			ctl::send_msg(g.host.get(), m);
+			streams.push_back(std::move(s));
+		}
+		g.received();
+		std::atomic<bool> done{false};
+		std::thread vcpu([&] {
+			std::this_thread::sleep_for(std::chrono::milliseconds(round));
+			g.reg(0x70, 0);
+			done.store(true, std::memory_order_relaxed);
+		});
+		// The host keeps writing (the device may have closed its end already).
+		auto host_writes = [&] {
+			for (auto& s : streams) send(s.get(), "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		};
+		for (int i = 0; i < 1000 && !done.load(std::memory_order_relaxed); i++) {
+			host_writes();
+			g.received();
+		}
+		host_writes();
+		g.loop.run_once(0);  // nothing left to call for the sockets it let go of
+		vcpu.join();
+		EXPECT_EQ(g.dev->connections(), 0u);
+	}
 }
