@@ -244,6 +244,12 @@ void Vsock::handle(const TxPacket& p) {
 		c = nullptr;
 	}
 	if (c) {
+		// Only news of the guest's window lets us ask for credit again: an
+		// answer that tells nothing new would have us ask again at once,
+		// and the two sides trade CREDIT_REQUEST and CREDIT_UPDATE for as
+		// long as the guest's reader sleeps. Its kernel reports on its own
+		// once the reader frees the window.
+		if (h.buf_alloc != c->peer_buf_alloc || h.fwd_cnt != c->peer_fwd_cnt) c->credit_requested = false;
 		c->peer_buf_alloc = h.buf_alloc;
 		c->peer_fwd_cnt = h.fwd_cnt;
 	}
@@ -350,12 +356,8 @@ void Vsock::handle(const TxPacket& p) {
 		update_interest(*c);
 		return;
 	}
-	case kOpCreditUpdate:
-		if (!c) {
-			reset_conn(k);
-			return;
-		}
-		c->credit_requested = false;
+	case kOpCreditUpdate:  // the window, taken above
+		if (!c) reset_conn(k);
 		return;
 	case kOpCreditRequest:
 		if (!c) {

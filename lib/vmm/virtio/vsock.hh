@@ -74,7 +74,8 @@ private:
 		std::string pending;             // guest bytes the host socket has not taken yet
 		size_t pending_off = 0;
 		bool guest_shut_send = false, closing = false, host_eof = false, shut_wr = false;
-		bool readable = false, credit_requested = false;
+		bool readable = false;
+		bool credit_requested = false;  // since the guest last told of its window
 		uint32_t interest = 0;  // the epoll events registered
 		bool registered = false;
 		// Owe bits. Each packet is made when an RX buffer takes it, so it

@@ -527,3 +527,72 @@ TEST(Vsock, AHostConnectionOnPortsThatOweAResetSendsItFirst) {
 	UniqueFd none;
 	EXPECT_EQ(g.control(none).type, uint16_t(ctl::MsgType::connected));
 }
+
+namespace {
+struct HostToGuest {
+	uint64_t got = 0;
+	int requests = 0;
+	void take(const std::vector<std::pair<VsockHdr, std::string>>& rx) {
+		for (auto& [h, payload] : rx) {
+			EXPECT_NE(h.op, kOpRst);
+			if (h.op == kOpRw) got += payload.size();
+			if (h.op == kOpCreditRequest) requests++;
+		}
+	}
+};
+}  // namespace
+
+// The host has more for the guest than its 4 KiB window and the guest's
+// reader sleeps: the device asks for credit once. An answer that says
+// nothing new (fwd_cnt unchanged) must not make it ask again, or the two
+// sides trade CREDIT_REQUEST and CREDIT_UPDATE for as long as the reader
+// sleeps. Once the guest reports progress, it asks again when that credit
+// is used up.
+TEST(Vsock, ACreditRequestAnsweredWithNothingNewIsNotRepeated) {
+	Guest g;
+	UniqueFd stream = g.connect(60, 5000, 4096);
+	std::string data(10000, 'h');
+	ASSERT_EQ(write(stream.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
+	HostToGuest r;
+	r.take(g.received());
+	EXPECT_EQ(r.got, 4096u);
+	EXPECT_EQ(r.requests, 1);
+	for (int i = 0; i < 5; i++) {
+		g.send(kOpCreditUpdate, 60, 5000, "", 4096, 0, 0);
+		r.take(g.received());
+	}
+	EXPECT_EQ(r.got, 4096u);
+	EXPECT_EQ(r.requests, 1) << "asked again though nothing changed";
+	// The reader took everything.
+	g.send(kOpCreditUpdate, 60, 5000, "", 4096, 0, 4096);
+	r.take(g.received());
+	EXPECT_EQ(r.got, 8192u);
+	EXPECT_EQ(r.requests, 2);
+	for (int i = 0; i < 5; i++) {
+		g.send(kOpCreditUpdate, 60, 5000, "", 4096, 0, 4096);
+		r.take(g.received());
+	}
+	EXPECT_EQ(r.requests, 2);
+}
+
+// Any packet from the guest carries its window. One that reports progress
+// while the device's credit request is unanswered re-arms the request: the
+// device must not wait for that answer before it asks about the new window
+// it has used up.
+TEST(Vsock, NewsOfTheWindowInAnyPacketReArmsTheCreditRequest) {
+	Guest g;
+	UniqueFd stream = g.connect(61, 5000, 4096);
+	std::string data(20000, 'k');
+	ASSERT_EQ(write(stream.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
+	HostToGuest r;
+	r.take(g.received());
+	EXPECT_EQ(r.got, 4096u);
+	EXPECT_EQ(r.requests, 1);
+	// The guest read it all and says so with data of its own.
+	g.send(kOpRw, 61, 5000, "ack", 4096, 0, 4096);
+	r.take(g.received());
+	EXPECT_EQ(r.got, 8192u);
+	EXPECT_EQ(r.requests, 2) << "no request for the second window";
+	char buf[8];
+	EXPECT_EQ(read(stream.get(), buf, sizeof buf), 3);
+}
