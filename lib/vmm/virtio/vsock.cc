@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "common/error.hh"
@@ -43,7 +44,7 @@ void Vsock::reset() {
 	std::vector<Key> keys;
 	for (auto& [k, c] : conns_) keys.push_back(k);
 	for (auto& k : keys) remove(k);
-	ctrl_.clear();
+	stray_rst_.clear();
 }
 
 void Vsock::notify(Transport&, uint16_t queue) {
@@ -52,6 +53,7 @@ void Vsock::notify(Transport&, uint16_t queue) {
 	process_rx();
 }
 
+// Made as the packet goes into an RX buffer: the guest hears the fwd_cnt of now.
 VsockHdr Vsock::conn_hdr(Conn& c, uint16_t op, uint32_t flags) {
 	VsockHdr h;
 	h.src_cid = ctl::kHostCid;
@@ -67,40 +69,90 @@ VsockHdr Vsock::conn_hdr(Conn& c, uint16_t op, uint32_t flags) {
 	return h;
 }
 
-void Vsock::queue_ctrl(const VsockHdr& h) {
-	BLOG_DEBUG("vsock: host %s %u->%u flags %u fwd_cnt %u", op_name(h.op), h.src_port, h.dst_port, h.flags, h.fwd_cnt);
-	// A guest that sends without ever posting RX buffers cannot grow this.
-	if (ctrl_.size() >= kMaxCtrl) return;
-	ctrl_.push_back(h);
+// A connection's control packets are flags, not queued packets: a guest
+// that posts no RX buffers makes the device owe at most one of each per
+// connection, and none is dropped (a lost CREDIT_UPDATE stalls the guest's
+// sender for good: Linux never asks for credit).
+void Vsock::owe(Conn& c, uint8_t what) {
+	c.owed |= what;
+	owing_.insert(c.key);
 }
 
-void Vsock::queue_reply(uint16_t op, uint32_t host_port, uint32_t guest_port, uint32_t flags) {
-	VsockHdr h;
-	h.src_cid = ctl::kHostCid;
-	h.dst_cid = guest_cid_;
-	h.src_port = host_port;
-	h.dst_port = guest_port;
-	h.type = kVsockTypeStream;
-	h.op = op;
-	h.flags = flags;
-	h.buf_alloc = kBufAlloc;
-	queue_ctrl(h);
+void Vsock::reply_rst(Key k) {
+	// A guest that sends without ever posting RX buffers cannot grow this.
+	if (stray_rst_.size() >= kMaxStrayRst && !stray_rst_.count(k)) {
+		BLOG_DEBUG("vsock: no room for a reset to %u->%u", k.first, k.second);
+		return;
+	}
+	stray_rst_.insert(k);
+}
+
+// The next control packet for the guest: stray resets first, then what
+// each connection owes, in key order.
+bool Vsock::next_ctrl(VsockHdr& h) {
+	if (!stray_rst_.empty()) {
+		Key k = *stray_rst_.begin();
+		stray_rst_.erase(stray_rst_.begin());
+		h = VsockHdr{};
+		h.src_cid = ctl::kHostCid;
+		h.dst_cid = guest_cid_;
+		h.src_port = k.first;
+		h.dst_port = k.second;
+		h.type = kVsockTypeStream;
+		h.op = kOpRst;
+		h.buf_alloc = kBufAlloc;
+	} else {
+		Conn* c = nullptr;
+		while (!c && !owing_.empty()) {
+			auto it = conns_.find(*owing_.begin());
+			if (it != conns_.end() && it->second->owed) c = it->second.get();
+			else owing_.erase(owing_.begin());
+		}
+		if (!c) return false;
+		// The op of each Owe bit, lowest first.
+		static constexpr uint16_t kOps[] = {kOpRst, kOpRequest, kOpResponse, kOpCreditUpdate, kOpCreditRequest};
+		static_assert(kOweRst == 1 << 0 && kOweRequest == 1 << 1 && kOweResponse == 1 << 2 &&
+		              kOweCreditUpdate == 1 << 3 && kOweCreditRequest == 1 << 4);
+		int i = std::countr_zero(c->owed);
+		c->owed = static_cast<uint8_t>(c->owed & ~(1u << i));
+		if (!c->owed) owing_.erase(c->key);
+		h = conn_hdr(*c, kOps[i]);
+		if (kOps[i] == kOpRst && c->state == Conn::State::closed) remove(c->key);
+	}
+	BLOG_DEBUG("vsock: host %s %u->%u fwd_cnt %u", op_name(h.op), h.src_port, h.dst_port, h.fwd_cnt);
+	return true;
 }
 
 void Vsock::remove(Key k) {
 	auto it = conns_.find(k);
 	if (it == conns_.end()) return;
 	if (it->second->registered) loop_.remove(it->second->fd.get());
+	owing_.erase(k);
 	conns_.erase(it);
 }
 
 void Vsock::reset_conn(Key k) {
 	auto it = conns_.find(k);
-	if (it != conns_.end()) {
-		if (it->second->state == Conn::State::awaiting_guest) send_control(uint16_t(ctl::MsgType::connect_failed), *it->second);
-		remove(k);
+	if (it == conns_.end()) {
+		reply_rst(k);
+		return;
 	}
-	queue_reply(kOpRst, k.first, k.second);
+	Conn& c = *it->second;
+	if (c.state == Conn::State::closed) return;  // its RST is owed already
+	if (c.state == Conn::State::awaiting_guest) send_control(uint16_t(ctl::MsgType::connect_failed), c);
+	if (c.registered) loop_.remove(c.fd.get());
+	c.registered = false;
+	c.interest = 0;
+	c.fd.reset();
+	c.pending.clear();
+	c.pending.shrink_to_fit();
+	c.pending_off = 0;
+	c.readable = false;
+	c.state = Conn::State::closed;
+	// Counted in kMaxConns until the guest has the RST, so what is owed
+	// stays bounded; anything else it owed is moot.
+	c.owed = 0;
+	owe(c, kOweRst);
 }
 
 void Vsock::send_control(uint16_t type, const Conn& c, int fd) {
@@ -139,7 +191,7 @@ void Vsock::update_interest(Conn& c) {
 }
 
 void Vsock::credit_check(Conn& c) {
-	if (c.fwd_cnt - c.reported_fwd_cnt >= kBufAlloc / 4) queue_ctrl(conn_hdr(c, kOpCreditUpdate));
+	if (c.fwd_cnt - c.reported_fwd_cnt >= kBufAlloc / 4) owe(c, kOweCreditUpdate);
 }
 
 void Vsock::flush(Conn& c) {
@@ -160,10 +212,8 @@ void Vsock::flush(Conn& c) {
 		c.pending_off = 0;
 	}
 	credit_check(c);
-	Key k = c.key;
 	try_finish(c);
-	auto it = conns_.find(k);
-	if (it != conns_.end()) update_interest(*it->second);
+	update_interest(c);  // nothing to watch if it closed
 }
 
 void Vsock::try_finish(Conn& c) {
@@ -185,14 +235,31 @@ void Vsock::handle(const TxPacket& p) {
 	           h.dst_port, h.len, h.flags, h.buf_alloc, h.fwd_cnt);
 	auto it = conns_.find(k);
 	Conn* c = it == conns_.end() ? nullptr : it->second.get();
+	if (c && c->state == Conn::State::closed) {
+		// Its RST is on the way and answers anything else. A RST or a new
+		// REQUEST says the guest has let go of it already: a RST delivered
+		// now would only reset the new connection.
+		if (h.op != kOpRst && h.op != kOpRequest) return;
+		remove(k);
+		c = nullptr;
+	}
 	if (c) {
+		// Only news of the guest's window lets us ask for credit again: an
+		// answer that tells nothing new would have us ask again at once,
+		// and the two sides trade CREDIT_REQUEST and CREDIT_UPDATE for as
+		// long as the guest's reader sleeps. Its kernel reports on its own
+		// once the reader frees the window.
+		if (h.buf_alloc != c->peer_buf_alloc || h.fwd_cnt != c->peer_fwd_cnt) c->credit_requested = false;
 		c->peer_buf_alloc = h.buf_alloc;
 		c->peer_fwd_cnt = h.fwd_cnt;
 	}
 	switch (h.op) {
 	case kOpRequest: {
+		// A stray RST still owed on these ports answered a socket the guest
+		// has let go of; delivered after this it would reset the new one.
+		if (!c) stray_rst_.erase(k);
 		if (c || !control_ || conns_.size() >= kMaxConns) {
-			queue_reply(kOpRst, k.first, k.second);
+			reply_rst(k);
 			return;
 		}
 		auto conn = std::make_unique<Conn>();
@@ -211,7 +278,7 @@ void Vsock::handle(const TxPacket& p) {
 			send_control(uint16_t(ctl::MsgType::guest_connect), *conn, theirs.get());
 		} catch (const Error& e) {
 			BLOG_WARN("vsock: guest connection to port %u: %s", k.first, e.what());
-			queue_reply(kOpRst, k.first, k.second);
+			reply_rst(k);
 			return;
 		}
 		conns_[k] = std::move(conn);
@@ -249,7 +316,7 @@ void Vsock::handle(const TxPacket& p) {
 		if (h.flags & kShutdownSend) c->guest_shut_send = true;
 		if ((h.flags & (kShutdownSend | kShutdownRcv)) == (kShutdownSend | kShutdownRcv)) c->closing = true;
 		try_finish(*c);
-		if (conns_.count(k)) update_interest(*c);
+		update_interest(*c);
 		return;
 	case kOpRw: {
 		if (!c || c->state != Conn::State::established || c->guest_shut_send || c->closing) {
@@ -289,19 +356,15 @@ void Vsock::handle(const TxPacket& p) {
 		update_interest(*c);
 		return;
 	}
-	case kOpCreditUpdate:
-		if (!c) {
-			reset_conn(k);
-			return;
-		}
-		c->credit_requested = false;
+	case kOpCreditUpdate:  // the window, taken above
+		if (!c) reset_conn(k);
 		return;
 	case kOpCreditRequest:
 		if (!c) {
 			reset_conn(k);
 			return;
 		}
-		queue_ctrl(conn_hdr(*c, kOpCreditUpdate));
+		owe(*c, kOweCreditUpdate);
 		return;
 	default:
 		return;
@@ -347,7 +410,7 @@ Vsock::Conn* Vsock::pick_readable() {
 			if (c.credit() == 0) {
 				if (!c.credit_requested) {
 					c.credit_requested = true;
-					queue_ctrl(conn_hdr(c, kOpCreditRequest));
+					owe(c, kOweCreditRequest);
 				}
 				continue;
 			}
@@ -366,8 +429,9 @@ void Vsock::process_rx() {
 	bool any = false;
 	std::vector<iovec> iov;
 	for (;;) {
-		Conn* c = ctrl_.empty() ? pick_readable() : nullptr;
-		if (ctrl_.empty() && !c) break;
+		bool ctrl = has_ctrl();
+		Conn* c = ctrl ? nullptr : pick_readable();
+		if (!c && !(ctrl = has_ctrl())) break;  // (picking may owe a credit request)
 		auto r = q.pop(mem, ch);
 		if (r == Queue::Pop::empty) break;
 		any = true;
@@ -375,10 +439,14 @@ void Vsock::process_rx() {
 			q.push_used(mem, ch.head, 0);
 			continue;
 		}
-		if (!ctrl_.empty()) {
-			chain_write(mem, ch, 0, &ctrl_.front(), sizeof(VsockHdr));
-			ctrl_.pop_front();
-			q.push_used(mem, ch.head, sizeof(VsockHdr));
+		if (ctrl) {
+			VsockHdr h;
+			if (!next_ctrl(h)) {
+				q.undo_pop();
+				continue;
+			}
+			chain_write(mem, ch, 0, &h, sizeof h);
+			q.push_used(mem, ch.head, sizeof h);
 			continue;
 		}
 		uint64_t cap = std::min<uint64_t>({c->credit(), ch.writable_bytes() - sizeof(VsockHdr), kMaxPktPayload});
@@ -402,9 +470,8 @@ void Vsock::process_rx() {
 			VsockHdr h = conn_hdr(*c, kOpShutdown, kShutdownSend);
 			chain_write(mem, ch, 0, &h, sizeof h);
 			q.push_used(mem, ch.head, sizeof h);
-			Key k = c->key;
 			try_finish(*c);
-			if (conns_.count(k)) update_interest(*c);
+			update_interest(*c);
 			continue;
 		}
 		VsockHdr h = conn_hdr(*c, kOpRw);
@@ -419,11 +486,12 @@ void Vsock::process_rx() {
 void Vsock::on_host_event(const Key& k, uint32_t events) {
 	std::lock_guard lock(t_->lock());
 	auto it = conns_.find(k);
-	if (it == conns_.end()) return;
+	// (A dispatch begun before a reset on a vCPU thread removed it.)
+	if (it == conns_.end() || it->second->state == Conn::State::closed) return;
 	Conn& c = *it->second;
 	if (events & EPOLLOUT) {
 		flush(c);
-		if (!conns_.count(k)) {
+		if (c.state == Conn::State::closed) {
 			process_rx();
 			return;
 		}
@@ -471,7 +539,7 @@ void Vsock::on_control() {
 				continue;
 			}
 			c->state = Conn::State::established;
-			queue_ctrl(conn_hdr(*c, kOpResponse));
+			owe(*c, kOweResponse);
 			update_interest(*c);
 		} else if (type == ctl::MsgType::host_connect) {
 			Key k{m.host_port, m.guest_port};
@@ -480,17 +548,23 @@ void Vsock::on_control() {
 			conn->id = m.conn_id;
 			conn->key = k;
 			conn->fd = std::move(fd);
-			if (!t_->active() || conns_.count(k) || conns_.size() >= kMaxConns) {
+			// A connection on these ports that is closed and owes its RST
+			// gives way: the new one sends that RST ahead of its REQUEST.
+			auto old = conns_.find(k);
+			bool closed = old != conns_.end() && old->second->state == Conn::State::closed;
+			if (!t_->active() || (old != conns_.end() && !closed) || conns_.size() - closed >= kMaxConns) {
 				try {
 					send_control(uint16_t(ctl::MsgType::connect_failed), *conn);
 				} catch (const Error&) {
 				}
 				continue;
 			}
+			if (closed) remove(k);
 			int fl = fcntl(conn->fd.get(), F_GETFL);
 			fcntl(conn->fd.get(), F_SETFL, fl | O_NONBLOCK);
-			queue_ctrl(conn_hdr(*conn, kOpRequest));
+			Conn& c = *conn;
 			conns_[k] = std::move(conn);
+			owe(c, closed ? kOweRst | kOweRequest : kOweRequest);
 		} else {
 			BLOG_WARN("vsock control: unexpected %s", ctl::msg_type_name(m.type));
 		}

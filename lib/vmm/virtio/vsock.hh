@@ -8,9 +8,9 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <utility>
 
 #include "common/fd.hh"
@@ -23,8 +23,13 @@ namespace bencher::vmm::virtio {
 class Vsock : public Device {
 public:
 	static constexpr uint32_t kBufAlloc = 1024 * 1024;  // our receive window per connection
+	// Connections, counting those closed whose RST the guest has not been
+	// given yet: what the device owes the guest is bounded by this.
 	static constexpr size_t kMaxConns = 256;
-	static constexpr size_t kMaxCtrl = 4096;  // queued control packets for the guest
+	// Resets answering packets of no connection that wait for RX buffers;
+	// past this (a guest that sends and posts no RX buffers) they are
+	// dropped. Nothing a connection owes is ever dropped.
+	static constexpr size_t kMaxStrayRst = 1024;
 	enum Queues : uint16_t { kRxQ = 0, kTxQ = 1, kEvQ = 2 };
 
 	// control: the SOCK_SEQPACKET control socket, or invalid for none (every
@@ -41,12 +46,24 @@ public:
 	void notify(Transport& t, uint16_t queue) override;
 	void reset() override;
 
+	// Connections, with the closed ones whose RST the guest has not taken.
 	size_t connections() const { return conns_.size(); }
 
 private:
 	using Key = std::pair<uint32_t, uint32_t>;  // (host port, guest port)
+	// Control packets a connection owes the guest, one bit each, sent before
+	// any data in this order (lowest bit first).
+	enum Owe : uint8_t {
+		kOweRst = 1,
+		kOweRequest = 2,
+		kOweResponse = 4,
+		kOweCreditUpdate = 8,
+		kOweCreditRequest = 16,
+	};
 	struct Conn {
-		enum class State { awaiting_host, awaiting_guest, established } state;
+		// closed: the host socket is gone and the guest is owed its RST; the
+		// entry (and its key) stays until an RX buffer took the RST.
+		enum class State { awaiting_host, awaiting_guest, established, closed } state;
 		uint64_t id = 0;
 		Key key;
 		UniqueFd fd;
@@ -57,20 +74,30 @@ private:
 		std::string pending;             // guest bytes the host socket has not taken yet
 		size_t pending_off = 0;
 		bool guest_shut_send = false, closing = false, host_eof = false, shut_wr = false;
-		bool readable = false, credit_requested = false;
+		bool readable = false;
+		bool credit_requested = false;  // since the guest last told of its window
 		uint32_t interest = 0;  // the epoll events registered
 		bool registered = false;
+		// Owe bits. Each packet is made when an RX buffer takes it, so it
+		// carries the counters of that moment, and a credit update that
+		// falls due again before then is the same one.
+		uint8_t owed = 0;
 		uint32_t credit() const { return peer_buf_alloc - (rx_cnt - peer_fwd_cnt); }
 	};
 
 	void process_tx();
 	void process_rx();
 	void handle(const TxPacket& p);
-	void queue_ctrl(const VsockHdr& h);
-	void queue_reply(uint16_t op, uint32_t host_port, uint32_t guest_port, uint32_t flags = 0);
+	void owe(Conn& c, uint8_t what);
+	void reply_rst(Key k);  // for a packet of no connection
+	bool has_ctrl() const { return !stray_rst_.empty() || !owing_.empty(); }
+	bool next_ctrl(VsockHdr& h);
 	VsockHdr conn_hdr(Conn& c, uint16_t op, uint32_t flags = 0);
 	void remove(Key k);  // by value: callers pass a key that lives in the connection
-	void reset_conn(Key k);  // RST to the guest, then remove
+	// Closes the connection and owes the guest its RST (or, with no
+	// connection, answers with a stray RST). The Conn stays until the RST
+	// is delivered, so a caller's reference to it stays valid.
+	void reset_conn(Key k);
 	void try_finish(Conn& c);
 	void flush(Conn& c);
 	void update_interest(Conn& c);
@@ -85,7 +112,8 @@ private:
 	uint64_t guest_cid_;
 	Transport* t_ = nullptr;
 	std::map<Key, std::unique_ptr<Conn>> conns_;
-	std::deque<VsockHdr> ctrl_;
+	std::set<Key> owing_;      // connections with owed bits
+	std::set<Key> stray_rst_;  // RSTs for packets of no connection
 	Key rr_{0, 0};  // round robin over connections with data for the guest
 	uint64_t next_id_ = 1;
 };
