@@ -9,6 +9,14 @@
 # and passed 10 times of 10 run alone, with and without a CPU hog beside
 # the test host. Suspects: the virtio-blk or vsock notification paths under
 # load (a lost interrupt or credit update). Tracked in issue 6.
+#
+# 2026-11-23, after the vsock fixes (no control packet dropped, credit
+# requests without ping-pong, a locked event loop) and the boot changes:
+# 18 runs in a loop with a CPU hog beside the test host, once at the end of
+# the whole KVM suite, and once in its original place (the isolation
+# scenarios' setup, after 78 other cases): all passed. Not reproduced, so
+# not understood: it stays here until full runs keep passing. A timed-out
+# run's report now names each virtio queue's state (report "devices").
 
 load ../scenarios/scenario-helpers
 
