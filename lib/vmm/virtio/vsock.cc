@@ -28,8 +28,7 @@ Vsock::Vsock(EventLoop& loop, UniqueFd control, uint64_t guest_cid)
 }
 
 Vsock::~Vsock() {
-	for (auto& [k, c] : conns_)
-		if (c->registered) loop_.remove(c->fd.get());
+	for (auto& [k, c] : conns_) unwatch(*c);
 	if (control_) loop_.remove(control_.get());
 }
 
@@ -53,17 +52,22 @@ void Vsock::notify(Transport&, uint16_t queue) {
 	process_rx();
 }
 
-// Made as the packet goes into an RX buffer: the guest hears the fwd_cnt of now.
-VsockHdr Vsock::conn_hdr(Conn& c, uint16_t op, uint32_t flags) {
+VsockHdr Vsock::host_hdr(Key k, uint16_t op, uint32_t flags) const {
 	VsockHdr h;
 	h.src_cid = ctl::kHostCid;
 	h.dst_cid = guest_cid_;
-	h.src_port = c.key.first;
-	h.dst_port = c.key.second;
+	h.src_port = k.first;
+	h.dst_port = k.second;
 	h.type = kVsockTypeStream;
 	h.op = op;
 	h.flags = flags;
 	h.buf_alloc = kBufAlloc;
+	return h;
+}
+
+// Made as the packet goes into an RX buffer: the guest hears the fwd_cnt of now.
+VsockHdr Vsock::conn_hdr(Conn& c, uint16_t op, uint32_t flags) {
+	VsockHdr h = host_hdr(c.key, op, flags);
 	h.fwd_cnt = c.fwd_cnt;
 	c.reported_fwd_cnt = c.fwd_cnt;
 	return h;
@@ -91,16 +95,8 @@ void Vsock::reply_rst(Key k) {
 // each connection owes, in key order.
 bool Vsock::next_ctrl(VsockHdr& h) {
 	if (!stray_rst_.empty()) {
-		Key k = *stray_rst_.begin();
+		h = host_hdr(*stray_rst_.begin(), kOpRst);
 		stray_rst_.erase(stray_rst_.begin());
-		h = VsockHdr{};
-		h.src_cid = ctl::kHostCid;
-		h.dst_cid = guest_cid_;
-		h.src_port = k.first;
-		h.dst_port = k.second;
-		h.type = kVsockTypeStream;
-		h.op = kOpRst;
-		h.buf_alloc = kBufAlloc;
 	} else {
 		Conn* c = nullptr;
 		while (!c && !owing_.empty()) {
@@ -126,7 +122,7 @@ bool Vsock::next_ctrl(VsockHdr& h) {
 void Vsock::remove(Key k) {
 	auto it = conns_.find(k);
 	if (it == conns_.end()) return;
-	if (it->second->registered) loop_.remove(it->second->fd.get());
+	unwatch(*it->second);
 	owing_.erase(k);
 	conns_.erase(it);
 }
@@ -140,9 +136,7 @@ void Vsock::reset_conn(Key k) {
 	Conn& c = *it->second;
 	if (c.state == Conn::State::closed) return;  // its RST is owed already
 	if (c.state == Conn::State::awaiting_guest) send_control(uint16_t(ctl::MsgType::connect_failed), c);
-	if (c.registered) loop_.remove(c.fd.get());
-	c.registered = false;
-	c.interest = 0;
+	unwatch(c);
 	c.fd.reset();
 	c.pending.clear();
 	c.pending.shrink_to_fit();
@@ -166,6 +160,12 @@ void Vsock::send_control(uint16_t type, const Conn& c, int fd) {
 	ctl::send_msg(control_.get(), m, fd);
 }
 
+void Vsock::unwatch(Conn& c) {
+	if (c.registered) loop_.remove(c.fd.get());
+	c.registered = false;
+	c.interest = 0;
+}
+
 void Vsock::update_interest(Conn& c) {
 	if (c.state != Conn::State::established) return;
 	uint32_t want = 0;
@@ -174,9 +174,7 @@ void Vsock::update_interest(Conn& c) {
 	if (want == 0) {
 		// epoll reports EPOLLHUP whatever the mask: a socket the host has
 		// closed would wake the loop again and again. Stop watching it.
-		if (c.registered) loop_.remove(c.fd.get());
-		c.registered = false;
-		c.interest = 0;
+		unwatch(c);
 		return;
 	}
 	if (!c.registered) {

@@ -92,6 +92,7 @@ private:
 	void reply_rst(Key k);  // for a packet of no connection
 	bool has_ctrl() const { return !stray_rst_.empty() || !owing_.empty(); }
 	bool next_ctrl(VsockHdr& h);
+	VsockHdr host_hdr(Key k, uint16_t op, uint32_t flags = 0) const;  // from the host, no fwd_cnt
 	VsockHdr conn_hdr(Conn& c, uint16_t op, uint32_t flags = 0);
 	void remove(Key k);  // by value: callers pass a key that lives in the connection
 	// Closes the connection and owes the guest its RST (or, with no
@@ -101,6 +102,7 @@ private:
 	void try_finish(Conn& c);
 	void flush(Conn& c);
 	void update_interest(Conn& c);
+	void unwatch(Conn& c);  // its socket leaves the event loop
 	void credit_check(Conn& c);
 	void on_host_event(const Key& k, uint32_t events);
 	void on_control();
