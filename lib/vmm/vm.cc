@@ -106,21 +106,11 @@ UniqueFd open_arg(const FileArg& f, int flags, const char* what) {
 	}
 }
 
-std::string read_image(const FileArg& f, const char* what) {
-	UniqueFd fd = open_arg(f, O_RDONLY, what);
-	struct stat st;
-	if (fstat(fd.get(), &st) < 0) fail_errno(what);
-	if (!S_ISREG(st.st_mode)) fail(strprintf("%s: %s: not a regular file", what, f.name().c_str()));
-	if (static_cast<uint64_t>(st.st_size) > kMaxKernel) fail(strprintf("%s: %s: larger than 512 MiB", what, f.name().c_str()));
-	std::string data(static_cast<size_t>(st.st_size), '\0');
-	size_t n = read_full(fd.get(), data.data(), data.size(), what);
-	data.resize(n);
-	return data;
-}
-
-// The kernel, mapped read-only: the loader reads its headers from the
-// mapping and MappedMemory::place maps its segments into guest RAM from the
-// same file, so a 10-20 MB vmlinux is neither read nor copied whole.
+// A kernel or initrd, mapped read-only. The loader reads the kernel's
+// headers from the mapping and MappedMemory::place maps its segments into
+// guest RAM from the same file, so a 10-20 MB vmlinux is neither read nor
+// copied whole; the initrd is copied from the mapping. An empty file is an
+// empty image (no mapping): the loaders say what is wrong with it.
 struct Image {
 	UniqueFd fd;
 	Mapping map;
@@ -135,8 +125,8 @@ Image map_image(const FileArg& f, const char* what) {
 	if (fstat(img.fd.get(), &st) < 0) fail_errno(what);
 	if (!S_ISREG(st.st_mode)) fail(strprintf("%s: %s: not a regular file", what, f.name().c_str()));
 	if (static_cast<uint64_t>(st.st_size) > kMaxKernel) fail(strprintf("%s: %s: larger than 512 MiB", what, f.name().c_str()));
-	if (st.st_size == 0) fail(strprintf("%s: %s: empty", what, f.name().c_str()));
-	img.map = Mapping::map(static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, img.fd.get(), 0, what);
+	if (st.st_size > 0)
+		img.map = Mapping::map(static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, img.fd.get(), 0, what);
 	return img;
 }
 
@@ -222,8 +212,8 @@ void Machine::add_virtio(virtio::Device& dev) {
 void Machine::setup() {
 	// Inputs first: a bad file is reported before KVM is touched.
 	Image kernel = map_image(o_.kernel, "kernel");
-	std::string initrd;
-	if (o_.initrd.set()) initrd = read_image(o_.initrd, "initrd");
+	Image initrd;
+	if (o_.initrd.set()) initrd = map_image(o_.initrd, "initrd");
 	UniqueFd rootfs;
 	auto mode = *o_.rootfs_mode == "ro"    ? virtio::Disk::Mode::ro
 	            : *o_.rootfs_mode == "cow" ? virtio::Disk::Mode::cow
@@ -272,9 +262,10 @@ void Machine::setup() {
 	                           });
 	kernel = Image();
 	std::optional<boot::LoadedInitrd> rd;
-	if (!initrd.empty()) {
+	if (initrd.size() > 0) {
 		uint64_t max = k.setup && k.setup->initrd_addr_max ? k.setup->initrd_addr_max : 0x7fffffff;
-		rd = boot::load_initrd(reinterpret_cast<const uint8_t*>(initrd.data()), initrd.size(), *mem_, k.high, max);
+		rd = boot::load_initrd(initrd.data(), initrd.size(), *mem_, k.high, max);
+		initrd = Image();
 	}
 
 	console_ = std::make_unique<Console>(console_fd_.get(), *o_.console_limit);
