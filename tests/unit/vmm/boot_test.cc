@@ -302,24 +302,26 @@ TEST(Initrd, TopOfLowMemoryAndBounded) {
 }
 
 namespace {
-// A temporary file of `pages` pages, byte i being (i * 7) & 0xff.
-struct PatternFile {
-	std::string path;
+// An unlinked temporary file holding `bytes`.
+struct TempFile {
 	int fd = -1;
 	std::vector<uint8_t> bytes;
-	explicit PatternFile(size_t pages) {
+	explicit TempFile(std::vector<uint8_t> b) : bytes(std::move(b)) {
 		char tmpl[] = "/tmp/vmm-place-XXXXXX";
 		fd = mkstemp(tmpl);
-		path = tmpl;
-		bytes.resize(pages * static_cast<size_t>(sysconf(_SC_PAGESIZE)));
-		for (size_t i = 0; i < bytes.size(); i++) bytes[i] = static_cast<uint8_t>(i * 7);
+		EXPECT_GE(fd, 0);
+		unlink(tmpl);
 		EXPECT_EQ(write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
 	}
-	~PatternFile() {
-		close(fd);
-		unlink(path.c_str());
-	}
+	~TempFile() { close(fd); }
 };
+
+// `pages` pages, byte i being (i * 7) & 0xff.
+std::vector<uint8_t> pattern(size_t pages) {
+	std::vector<uint8_t> b(pages * static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+	for (size_t i = 0; i < b.size(); i++) b[i] = static_cast<uint8_t>(i * 7);
+	return b;
+}
 }  // namespace
 
 TEST(MappedMemory, HostAddressesMatchGuestAddressesModulo2MiB) {
@@ -332,7 +334,7 @@ TEST(MappedMemory, HostAddressesMatchGuestAddressesModulo2MiB) {
 
 TEST(MappedMemory, PlaceMapsWholePagesCopiesTheRestAndNeverWritesTheFile) {
 	const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-	PatternFile f(6);
+	TempFile f(pattern(6));
 	MappedMemory mem(32 * MiB);
 	*mem.ptr(16 * MiB + 4 * page + 0x60, 1) = 0x55;  // bss to be zeroed
 	// File offset and guest address agree modulo the page: pages 1 and 2
@@ -355,21 +357,16 @@ TEST(MappedMemory, PlaceMapsWholePagesCopiesTheRestAndNeverWritesTheFile) {
 }
 
 TEST(MappedMemory, LoaderThroughPlaceMatchesACopy) {
-	auto img = make_elf({{16 * MiB, 3 * 4096 + 17, 5 * 4096}, {17 * MiB, 50, 50}}, 16 * MiB + 10);
-	char tmpl[] = "/tmp/vmm-elf-XXXXXX";
-	int fd = mkstemp(tmpl);
-	ASSERT_GE(fd, 0);
-	unlink(tmpl);
-	ASSERT_EQ(write(fd, img.data(), img.size()), static_cast<ssize_t>(img.size()));
+	TempFile f(make_elf({{16 * MiB, 3 * 4096 + 17, 5 * 4096}, {17 * MiB, 50, 50}}, 16 * MiB + 10));
+	const auto& img = f.bytes;
 	MappedMemory mapped(32 * MiB);
 	FakeMemory copied(32 * MiB);
 	load_kernel(img.data(), img.size(), mapped, [&](uint64_t gpa, uint64_t off, uint64_t filesz, uint64_t memsz) {
-		mapped.place(img.data(), fd, gpa, off, filesz, memsz);
+		mapped.place(img.data(), f.fd, gpa, off, filesz, memsz);
 	});
 	load_kernel(img.data(), img.size(), copied);
 	EXPECT_EQ(std::memcmp(mapped.ptr(16 * MiB, 5 * 4096), copied.ptr(16 * MiB, 5 * 4096), 5 * 4096), 0);
 	EXPECT_EQ(std::memcmp(mapped.ptr(17 * MiB, 50), copied.ptr(17 * MiB, 50), 50), 0);
-	close(fd);
 }
 
 TEST(Cpuid, TscDeadlineOnlyWhenKvmEmulatesIt) {
