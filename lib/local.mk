@@ -3,7 +3,7 @@ noinst_LIBRARIES += lib/libbencher.a
 lib_libbencher_a_SOURCES = \
 	lib/common/cli.cc lib/common/cli.hh \
 	lib/common/digest.cc lib/common/digest.hh \
-	lib/common/error.cc lib/common/error.hh \
+	lib/common/error.cc lib/common/error.hh lib/common/exit_codes.hh \
 	lib/common/fd.cc lib/common/fd.hh \
 	lib/common/json.cc lib/common/json.hh \
 	lib/common/log.cc lib/common/log.hh \

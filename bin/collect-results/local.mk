@@ -8,7 +8,11 @@ lib_libresults_a_SOURCES = \
 	lib/results/serial.cc lib/results/serial.hh \
 	lib/results/user.cc lib/results/user.hh \
 	lib/results/runjson.cc lib/results/runjson.hh \
+	lib/results/verdict.cc lib/results/verdict.hh \
 	lib/results/report.cc lib/results/report.hh \
+	lib/results/mirror.cc lib/results/mirror.hh \
+	lib/results/channel.cc lib/results/channel.hh \
+	lib/results/supervisor.cc lib/results/supervisor.hh \
 	lib/results/collector.cc lib/results/collector.hh
 lib_libresults_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 

@@ -9,14 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "common/exit_codes.hh"
+
 namespace bencher {
 
-// Exit codes shared by every program; programs document further codes in
-// their man page.
+// The codes every program shares, from the one table (exit_codes.hh).
 enum ExitCode : int {
-	kExitOk = 0,
-	kExitFailure = 1,  // runtime failure (bad input, I/O error, ...)
-	kExitUsage = 2,    // bad command line
+	kExitOk = exit_codes::kOk,
+	kExitFailure = exit_codes::kFailure,
+	kExitUsage = exit_codes::kUsage,
 };
 
 class Error : public std::runtime_error {

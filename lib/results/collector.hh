@@ -1,9 +1,8 @@
 // collector.hh: the host end of the results channel, what collect-results
-// runs: starts COMMAND (the jailer + VMM chain) with the vsock control
-// socket at an inherited fd, serves the guest's connections (one per port,
-// config first), streams the workload's output to our stdout/stderr, parses
-// the serial fallback from COMMAND's stdout, verifies the HMAC, enforces
-// timeout and cancel, and writes results.json and the metrics line.
+// runs. One session wires the units of lib/results together: the supervisor
+// (COMMAND, timeout, signals), the channel (accept policy, demux, HMAC), the
+// file mirror, the verdict and the report; this file only moves bytes
+// between them in one poll() loop.
 #pragma once
 
 #include <cstdint>
@@ -14,15 +13,6 @@
 #include "results/report.hh"
 
 namespace bencher::results {
-
-// collect-results' own exit codes, beside the workload's (see collect-results(1)).
-enum CollectExit : int {
-	kExitHmacFailed = 121,   // --require-hmac and the HMAC did not verify
-	kExitCommandFailed = 122, // COMMAND failed to start, or failed before an exit code arrived
-	kExitNoExitCode = 123,   // COMMAND ended cleanly but the guest reported no exit code
-	kExitTimeout = 124,      // --timeout expired
-	// cancelled: 128 + the signal (143 for SIGTERM, 130 for SIGINT)
-};
 
 struct CollectOptions {
 	RunConfig config;                 // without key; a fresh one is added per run

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/error.hh"
+#include "common/log.hh"
 
 namespace bencher::results {
 
@@ -66,6 +67,103 @@ json::Value runner_json(const RunnerInfo& info, const StageMarks& marks, int64_t
 	r.set("workload_ms", span(marks.config_sent, marks.exit_received));
 	r.set("teardown_ms", span(marks.exit_received, marks.command_exit));
 	return r;
+}
+
+namespace {
+
+constexpr const char* kCgroupKeys[] = {"cgroup_version", "memory_peak_bytes", "memory_max_bytes", "cpu_usage_usec",
+                                       "cpu_user_usec",  "cpu_system_usec",   "nr_throttled",     "pids_max"};
+
+json::Value load_object(const std::string& path) {
+	json::Value r = json::load_file(path);
+	if (!json_is_object(r.get())) fail(path + ": not a JSON object");
+	return r;
+}
+
+json::Value integer(uint64_t v) { return json::Value::integer(static_cast<int64_t>(v)); }
+
+json::Value stream_json(const StreamFigures& f, bool truncated, const std::optional<uint64_t>& produced) {
+	json::Value v = json::Value::object();
+	v.set("bytes", integer(f.passed));
+	v.set("received", integer(f.received));
+	v.set("produced", produced ? integer(*produced) : json::Value::null());
+	v.set("truncated", json::Value::boolean(truncated));
+	return v;
+}
+
+}  // namespace
+
+ChainReports load_chain_reports(const std::string& vmm_path, const std::string& cgroup_path) {
+	ChainReports c;
+	if (!vmm_path.empty()) {
+		try {
+			json::Value r = load_object(vmm_path);
+			c.vmm = rounded_object(r);
+			c.boot = rounded_ms(json_object_get(r.get(), "boot_to_init_ms"));
+			json_t* outcome = json_object_get(r.get(), "outcome");
+			c.guest_panicked = json_is_string(outcome) && std::string_view(json_string_value(outcome)) == "panic";
+		} catch (const Error& e) {
+			BLOG_WARN("vmm report: %s", e.what());
+		}
+	}
+	if (cgroup_path.empty()) return c;
+	try {
+		json::Value r = load_object(cgroup_path);
+		json::Value cg = json::Value::object();
+		for (const char* k : kCgroupKeys) {
+			json_t* v = json_object_get(r.get(), k);
+			if (v && json_is_integer(v)) cg.set(k, json::Value::integer(json_integer_value(v)));
+		}
+		if (json_object_size(cg.get()) > 0) c.cgroup = cg;
+	} catch (const Error& e) {
+		BLOG_WARN("cgroup stats: %s", e.what());
+	}
+	return c;
+}
+
+bool stdout_truncated(const RunSummary& s) { return (s.exit && s.exit->stdout_truncated) || s.out.cut; }
+bool stderr_truncated(const RunSummary& s) { return (s.exit && s.exit->stderr_truncated) || s.err.cut; }
+
+json::Value results_json(const RunSummary& s) {
+	const auto& rec = s.exit;
+	json::Value r = json::Value::object();
+	r.set("exit_code", rec ? json::Value::integer(rec->exit_code) : json::Value::null());
+	r.set("outcome", json::Value::string(to_string(s.verdict.outcome)));
+	r.set("signal", rec && rec->signal ? json::Value::integer(rec->signal) : json::Value::null());
+	r.set("timed_out", json::Value::boolean(s.timed_out));
+	r.set("cancelled", json::Value::boolean(s.cancelled));
+	r.set("status", json::Value::integer(s.verdict.status));
+	r.set("transport", s.transport == Transport::none ? json::Value::null() : json::Value::string(to_string(s.transport)));
+	r.set("truncated", json::Value::boolean(stdout_truncated(s) || stderr_truncated(s)));
+	r.set("stdout", stream_json(s.out, stdout_truncated(s), rec ? std::optional(rec->stdout_bytes) : std::nullopt));
+	r.set("stderr", stream_json(s.err, stderr_truncated(s), rec ? std::optional(rec->stderr_bytes) : std::nullopt));
+	r.set("files", s.files);
+	if (!s.files_error.empty()) r.set("files_error", json::Value::string(s.files_error));
+	r.set("hmac", json::Value::string(to_string(s.hmac)));
+	r.set("wall_clock_ms", json::Value::integer(static_cast<int64_t>(s.wall_ms)));
+	r.set("boot_to_init_ms", s.chain.boot);
+	r.set("vmm", s.chain.vmm);
+	r.set("cgroup", s.chain.cgroup);
+	r.set("command_status", s.command_status >= 0 ? json::Value::integer(s.command_status) : json::Value::null());
+	r.set("refused_connections", integer(s.refused));
+	r.set("error", s.error.empty() ? json::Value::null() : json::Value::string(s.error));
+	if (s.runner) r.set("runner", s.runner);
+	return r;
+}
+
+std::string metrics_line(const RunSummary& s) {
+	json::Value m = json::Value::object();
+	m.set("wall_clock_ms", json::Value::integer(static_cast<int64_t>(s.wall_ms)));
+	m.set("timed_out", json::Value::boolean(s.timed_out));
+	m.set("cancelled", json::Value::boolean(s.cancelled));
+	m.set("transport", json::Value::string(to_string(s.transport)));
+	m.set("outcome", json::Value::string(to_string(s.verdict.outcome)));
+	m.set("boot_to_init_ms", s.chain.boot);
+	const char* key;
+	json_t* v;
+	if (json_is_object(s.chain.cgroup.get())) json_object_foreach(s.chain.cgroup.get(), key, v) m.set(key, json::Value::borrow(v));
+	if (s.runner) m.set("runner", s.runner);
+	return "---BENCHER_METRICS:" + json::dump(m) + "---";
 }
 
 json::Value merge_results(const std::vector<std::string>& paths) {

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "common/json.hh"
+#include "results/protocol.hh"
+#include "results/verdict.hh"
 
 namespace bencher::results {
 
@@ -48,6 +50,49 @@ json::Value rounded_object(const json::Value& v);
 // The "runner" object: cache_hit, prepare_ms, setup_ms, chain_ms, total_ms,
 // boot_to_init_ms, workload_ms, teardown_ms; `now` is when it is written.
 json::Value runner_json(const RunnerInfo& info, const StageMarks& marks, int64_t now);
+
+// What the VMM (--vmm-report) and the jailer (--cgroup-stats) wrote, as far
+// as it is usable: a report that is missing or not an object is a warning
+// and null, never a failed run.
+struct ChainReports {
+	json::Value vmm = json::Value::null();    // the VMM's report, rounded
+	json::Value boot = json::Value::null();   // its boot_to_init_ms
+	bool guest_panicked = false;              // its outcome was "panic"
+	json::Value cgroup = json::Value::null(); // the known integer figures
+};
+ChainReports load_chain_reports(const std::string& vmm_path, const std::string& cgroup_path);
+
+// One stream as collect-results passed it on.
+struct StreamFigures {
+	uint64_t passed = 0;     // written to our stdout/stderr
+	uint64_t received = 0;   // arrived from the guest
+	bool cut = false;        // our limit cut it
+};
+
+// Everything a run's results JSON and metrics line say, gathered first.
+struct RunSummary {
+	Verdict verdict{0, Outcome::passed};
+	std::optional<ExitRecord> exit;
+	bool timed_out = false;
+	bool cancelled = false;
+	Transport transport = Transport::none;
+	HmacStatus hmac = HmacStatus::missing;
+	StreamFigures out, err;
+	json::Value files = json::Value::array();
+	std::string files_error;
+	double wall_ms = 0;
+	ChainReports chain;
+	int command_status = -1;
+	uint64_t refused = 0;
+	std::string error;
+	json::Value runner;   // unset: no "runner" object
+};
+
+bool stdout_truncated(const RunSummary& s);
+bool stderr_truncated(const RunSummary& s);
+json::Value results_json(const RunSummary& s);
+// "---BENCHER_METRICS:{...}---", without the newline.
+std::string metrics_line(const RunSummary& s);
 
 // collect-results --merge: {"iterations": [each file], "exit_code": the last
 // one's, "prepare_ms": the first one's runner.prepare_ms or 0}. Throws naming
