@@ -20,7 +20,7 @@ bin_PROGRAMS += collect-results
 collect_results_SOURCES = bin/collect-results/main.cc
 collect_results_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 collect_results_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)
-dist_man_MANS += man/collect-results.1
+dist_man_MANS += man/collect-results.1 man/bencher-exit.7
 
 TESTS += tests/bats/collect-results.bats
 EXTRA_DIST += tests/bats/collect-results.bats tests/bats/collect-results-helpers.bash \
@@ -28,11 +28,15 @@ EXTRA_DIST += tests/bats/collect-results.bats tests/bats/collect-results-helpers
 
 check_PROGRAMS += tests/unit/results_test
 tests_unit_results_test_SOURCES = \
+	tests/unit/results/channel_test.cc \
 	tests/unit/results/codec_test.cc \
+	tests/unit/results/mirror_test.cc \
 	tests/unit/results/protocol_test.cc \
 	tests/unit/results/report_test.cc \
 	tests/unit/results/serial_test.cc \
-	tests/unit/results/user_test.cc
+	tests/unit/results/supervisor_test.cc \
+	tests/unit/results/user_test.cc \
+	tests/unit/results/verdict_test.cc
 tests_unit_results_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)
 tests_unit_results_test_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS) $(GTEST_LIBS)
 TESTS += tests/unit/results_test

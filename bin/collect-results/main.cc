@@ -56,7 +56,8 @@ static const char kHelp[] =
     "\n"
     "Exit status: the workload's exit code; 1 error; 2 usage; 121 HMAC failed with\n"
     "--require-hmac; 122 COMMAND failed before an exit code arrived; 123 no exit code\n"
-    "received; 124 timeout; 128+N cancelled by signal N. See collect-results(1).\n";
+    "received; 124 timeout; 128+N cancelled by signal N. See collect-results(1) and\n"
+    "bencher-exit(7); the results JSON's \"outcome\" tells them from the workload's.\n";
 
 static double parse_seconds(const std::string& v, const char* what) {
 	char* end = nullptr;

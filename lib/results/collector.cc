@@ -239,7 +239,6 @@ RunSummary Session::summarize() {
 	s.command_status = sup_.status();
 	s.refused = channel_.refused();
 	s.error = !sup_.exec_error().empty() ? sup_.exec_error() : exit_error;
-	if (s.exit && !s.exit->error.empty()) s.error = s.exit->error;
 	return s;
 }
 

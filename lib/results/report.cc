@@ -146,7 +146,9 @@ json::Value results_json(const RunSummary& s) {
 	r.set("cgroup", s.chain.cgroup);
 	r.set("command_status", s.command_status >= 0 ? json::Value::integer(s.command_status) : json::Value::null());
 	r.set("refused_connections", integer(s.refused));
-	r.set("error", s.error.empty() ? json::Value::null() : json::Value::string(s.error));
+	// init's own reason for a 125-127 says more than ours.
+	const std::string& err = rec && !rec->error.empty() ? rec->error : s.error;
+	r.set("error", err.empty() ? json::Value::null() : json::Value::string(err));
 	if (s.runner) r.set("runner", s.runner);
 	return r;
 }

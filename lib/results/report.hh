@@ -84,7 +84,7 @@ struct RunSummary {
 	ChainReports chain;
 	int command_status = -1;
 	uint64_t refused = 0;
-	std::string error;
+	std::string error;    // ours: COMMAND not run, a bad exit record
 	json::Value runner;   // unset: no "runner" object
 };
 

@@ -316,6 +316,41 @@ PY
 	assert_eq null "$(json_get "$T/r.json" 'd["exit_code"]')" exit_code
 }
 
+@test "the outcome tells a workload's own 125 from a runner failure" {
+	outcome() { json_get "$1" 'd["outcome"]'; }
+	run_json "$T/run.json" sh -c 'exit 125'
+	test_pair
+	assert_eq 125 "$status" status
+	assert_eq failed "$(outcome "$T/results.json")" "workload's 125"
+	RUN_EXTRA='"workdir": "/nonexistent-dir"' run_json "$T/run.json" true
+	test_pair
+	assert_eq 125 "$status" "init's 125"
+	assert_eq failed "$(outcome "$T/results.json")" "init's 125"
+	run_json "$T/run.json" true
+	test_pair
+	assert_eq passed "$(outcome "$T/results.json")" passed
+	assert_contains "$(grep -- '---BENCHER_METRICS:' "$T/err")" '"outcome":"passed"'
+	run_json "$T/run.json" echo hello
+	test_pair -- --test-corrupt 5000
+	assert_eq integrity_failed "$(outcome "$T/results.json")" tampered
+	status=0
+	collect-results --config "$T/run.json" --out "$T/r.json" -- false 2>"$T/err" || status=$?
+	assert_eq 122 "$status" "COMMAND failed"
+	assert_eq vmm_error "$(outcome "$T/r.json")" "COMMAND failed"
+	status=0
+	collect-results --config "$T/run.json" --out "$T/r.json" -- /nonexistent/vmm 2>"$T/err" || status=$?
+	assert_eq runner_error "$(outcome "$T/r.json")" "COMMAND missing"
+	echo '{"outcome":"panic","exit_code":5,"boot_to_init_ms":null}' >"$T/vmm.json"
+	status=0
+	collect-results --config "$T/run.json" --out "$T/r.json" --vmm-report "$T/vmm.json" -- sh -c 'exit 5' \
+		2>"$T/err" || status=$?
+	assert_eq 122 "$status" "guest panic"
+	assert_eq guest_panic "$(outcome "$T/r.json")" "guest panic"
+	run_json "$T/run.json" sleep 60
+	test_pair --timeout 0.5
+	assert_eq timed_out "$(outcome "$T/results.json")" timeout
+}
+
 @test "usage errors and bad run configs" {
 	status=0
 	collect-results -- true 2>"$T/err" || status=$?

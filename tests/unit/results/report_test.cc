@@ -115,3 +115,55 @@ TEST(Report, MergeRejectsBadInputNamingIt) {
 	EXPECT_THROW(merge_results({bad}), Error);
 	EXPECT_THROW(merge_results({}), Error);
 }
+
+TEST(Report, ResultsAndMetricsFromOneSummary) {
+	RunSummary s;
+	ExitRecord rec;
+	rec.exit_code = 125;
+	rec.stdout_bytes = 10;
+	rec.error = "no such user";
+	s.exit = rec;
+	s.verdict = {125, Outcome::failed};
+	s.transport = Transport::vsock;
+	s.hmac = HmacStatus::passed;
+	s.out = {4, 10, true};
+	s.wall_ms = 1234.9;
+	s.command_status = 0;
+	json::Value r = results_json(s);
+	EXPECT_EQ(field(r, "exit_code"), "125");
+	EXPECT_EQ(field(r, "outcome"), "\"failed\"");  // the workload's 125, not the runner's
+	EXPECT_EQ(field(r, "status"), "125");
+	EXPECT_EQ(field(r, "truncated"), "true");
+	EXPECT_EQ(field(r, "stdout"), R"({"bytes":4,"received":10,"produced":10,"truncated":true})");
+	EXPECT_EQ(field(r, "stderr"), R"({"bytes":0,"received":0,"produced":0,"truncated":false})");
+	EXPECT_EQ(field(r, "wall_clock_ms"), "1234");
+	EXPECT_EQ(field(r, "cgroup"), "null");
+	EXPECT_EQ(field(r, "error"), "\"no such user\"");
+	EXPECT_EQ(json_object_get(r.get(), "runner"), nullptr);
+	EXPECT_EQ(metrics_line(s), R"(---BENCHER_METRICS:{"wall_clock_ms":1234,"timed_out":false,"cancelled":false,)"
+	                           R"("transport":"vsock","outcome":"failed","boot_to_init_ms":null}---)");
+	s.runner = json::parse(R"({"prepare_ms":0})", "t");
+	s.chain.cgroup = json::parse(R"({"memory_peak_bytes":5})", "t");
+	EXPECT_NE(metrics_line(s).find(R"("memory_peak_bytes":5,"runner":{"prepare_ms":0}}---)"), std::string::npos);
+	EXPECT_EQ(field(results_json(s), "runner"), R"({"prepare_ms":0})");
+}
+
+TEST(Report, ChainReportsAreBestEffort) {
+	TempDir dir("report-test");
+	std::string vmm = dir.path() + "/vmm.json", cg = dir.path() + "/cg.json";
+	write(vmm, R"({"outcome":"panic","boot_to_init_ms":"soon","run_ms":1.0000004})");
+	write(cg, R"({"memory_peak_bytes":7,"cpu_usage_usec":"lots","evil":{"deep":1}})");
+	ChainReports c = load_chain_reports(vmm, cg);
+	EXPECT_TRUE(c.guest_panicked);
+	EXPECT_EQ(json::dump(c.boot), "null");
+	EXPECT_EQ(json::dump(c.vmm), R"({"outcome":"panic","boot_to_init_ms":"soon","run_ms":1})");
+	EXPECT_EQ(json::dump(c.cgroup), R"({"memory_peak_bytes":7})");
+	write(vmm, "[]");
+	write(cg, "{\"cgroup_version\": 2");
+	c = load_chain_reports(vmm, cg);
+	EXPECT_FALSE(c.guest_panicked);
+	EXPECT_EQ(json::dump(c.vmm), "null");
+	EXPECT_EQ(json::dump(c.cgroup), "null");
+	c = load_chain_reports(dir.path() + "/none", "");
+	EXPECT_EQ(json::dump(c.vmm), "null");
+}
