@@ -42,7 +42,8 @@ tests_unit_results_test_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS) $(GTEST_
 TESTS += tests/unit/results_test
 
 # Fuzz targets over the host-side parsers of guest data (tests/fuzz/).
-check_PROGRAMS += tests/fuzz/results_config tests/fuzz/results_serial tests/fuzz/results_files tests/fuzz/results_hmac
+check_PROGRAMS += tests/fuzz/results_config tests/fuzz/results_serial tests/fuzz/results_files tests/fuzz/results_hmac \
+	tests/fuzz/results_mirror
 tests_fuzz_results_config_SOURCES = tests/fuzz/results_config.cc tests/fuzz/replay.cc
 tests_fuzz_results_config_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)
 tests_fuzz_results_serial_SOURCES = tests/fuzz/results_serial.cc tests/fuzz/replay.cc
@@ -51,4 +52,7 @@ tests_fuzz_results_files_SOURCES = tests/fuzz/results_files.cc tests/fuzz/replay
 tests_fuzz_results_files_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)
 tests_fuzz_results_hmac_SOURCES = tests/fuzz/results_hmac.cc tests/fuzz/replay.cc
 tests_fuzz_results_hmac_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)
-FUZZ_TARGETS += tests/fuzz/results_config tests/fuzz/results_serial tests/fuzz/results_files tests/fuzz/results_hmac
+tests_fuzz_results_mirror_SOURCES = tests/fuzz/results_mirror.cc tests/fuzz/replay.cc
+tests_fuzz_results_mirror_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)
+FUZZ_TARGETS += tests/fuzz/results_config tests/fuzz/results_serial tests/fuzz/results_files tests/fuzz/results_hmac \
+	tests/fuzz/results_mirror
