@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/error.hh"
+#include "common/exit_codes.hh"
 #include "common/log.hh"
 
 namespace bencher::results {
@@ -62,7 +63,7 @@ void Supervisor::start(UniqueFd control, UniqueFd console) {
 		}
 		int e = errno;
 		(void)!write(err_w.get(), &e, sizeof e);
-		_exit(127);
+		_exit(127);  // what a shell reports for a command it could not run
 	}
 	setpgid(pid_, pid_);
 	control.reset();
@@ -100,7 +101,7 @@ void Supervisor::reap() {
 		if (p != pid_) continue;
 		exited_ = true;
 		end_ = now_();
-		status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		status_ = WIFEXITED(st) ? WEXITSTATUS(st) : exit_codes::signal_code(WTERMSIG(st));
 		BLOG_INFO("COMMAND exited with status %d after %.0f ms", status_, wall_ms());
 		// Whatever it left in flight may still be read, for a while.
 		drain_until_ = after(o_.drain_s);
