@@ -147,6 +147,33 @@ struct Guest {
 		auto rx = received(false);
 		EXPECT_EQ(rx.size(), static_cast<size_t>(kQ));
 	}
+	// A TX chain the device cannot parse: a whole header naming
+	// (src_port -> dst_port), then a device-writable buffer no TX chain may have.
+	void send_with_writable_tail(uint32_t src_port, uint32_t dst_port) {
+		VsockHdr h;
+		h.src_cid = 3;
+		h.dst_cid = 2;
+		h.src_port = src_port;
+		h.dst_port = dst_port;
+		h.type = 1;
+		h.op = kOpRw;
+		uint16_t i = avail[1] % kQ, tail = (i + kQ / 2) % kQ;
+		uint64_t a = 0x40000 + i * 0x2000;
+		mem.write(a, &h, sizeof h);
+		uint64_t d = ring(1) + 16 * i;
+		mem.store<uint64_t>(d, a);
+		mem.store<uint32_t>(d + 8, sizeof h);
+		mem.store<uint16_t>(d + 12, 1);  // NEXT
+		mem.store<uint16_t>(d + 14, tail);
+		uint64_t dt = ring(1) + 16 * tail;
+		mem.store<uint64_t>(dt, a + 0x1000);
+		mem.store<uint32_t>(dt + 8, 64);
+		mem.store<uint16_t>(dt + 12, 2);  // WRITE
+		mem.store<uint16_t>(ring(1) + 0x1000 + 4 + 2 * i, i);
+		avail[1]++;
+		mem.store<uint16_t>(ring(1) + 0x1000 + 2, avail[1]);
+		t->notify(1);
+	}
 	std::vector<uint64_t> spare_rx;
 	ctl::ControlMsg control(UniqueFd& fd) {
 		ctl::ControlMsg m;
@@ -595,4 +622,19 @@ TEST(Vsock, NewsOfTheWindowInAnyPacketReArmsTheCreditRequest) {
 	EXPECT_EQ(r.requests, 2) << "no request for the second window";
 	char buf[8];
 	EXPECT_EQ(read(stream.get(), buf, sizeof buf), 3);
+}
+
+// A TX chain that fails to parse is answered from its own header, never
+// from the packet before it: the previous packet's connection lives on.
+TEST(Vsock, ABadTxChainDoesNotResetThePreviousPacketsConnection) {
+	Guest g;
+	UniqueFd stream = g.connect(70);
+	g.send(kOpRw, 70, 5000, "before");
+	g.send_with_writable_tail(71, 5000);
+	for (auto& [h, payload] : g.received()) EXPECT_FALSE(h.dst_port == 70 && h.op == kOpRst);
+	EXPECT_EQ(g.dev->connections(), 1u);
+	g.send(kOpRw, 70, 5000, "after");
+	char buf[32] = {};
+	EXPECT_EQ(read(stream.get(), buf, sizeof buf), 11);
+	EXPECT_STREQ(buf, "beforeafter");
 }
