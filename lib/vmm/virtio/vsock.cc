@@ -387,7 +387,7 @@ void Vsock::process_tx() {
 			} else {
 				BLOG_DEBUG("vsock: bad TX packet: %s", err.c_str());
 				// Reset what the header names, unless it is itself a reset.
-				if (c.readable_bytes() >= sizeof(VsockHdr) && p.hdr.op != kOpRst && p.hdr.src_cid == guest_cid_)
+				if (p.header && p.hdr.op != kOpRst && p.hdr.src_cid == guest_cid_)
 					reset_conn({p.hdr.dst_port, p.hdr.src_port});
 			}
 		}

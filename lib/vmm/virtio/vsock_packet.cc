@@ -13,8 +13,9 @@ const char* op_name(uint16_t op) {
 
 std::string parse_tx(const GuestMemory& mem, const Chain& c, uint64_t guest_cid, uint64_t host_cid, TxPacket& out) {
 	out.payload.clear();
+	out.header = chain_read(mem, c, 0, &out.hdr, sizeof out.hdr) == sizeof out.hdr;
+	if (!out.header) return "header truncated";
 	if (c.writable_bytes() != 0) return "TX chain has device-writable buffers";
-	if (chain_read(mem, c, 0, &out.hdr, sizeof out.hdr) != sizeof out.hdr) return "header truncated";
 	const VsockHdr& h = out.hdr;
 	if (h.type != kVsockTypeStream) return strprintf("type %u is not stream", h.type);
 	if (h.src_cid != guest_cid) return strprintf("source CID %llu is not the guest's", (unsigned long long)h.src_cid);

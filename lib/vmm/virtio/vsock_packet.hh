@@ -38,16 +38,19 @@ constexpr uint32_t kShutdownRcv = 1, kShutdownSend = 2;
 constexpr uint32_t kMaxPktPayload = 64 * 1024;
 
 // A parsed TX packet: the header copied out, the payload as host iovecs
-// into guest memory (valid until the chain is returned).
+// into guest memory (valid until the chain is returned). `header` says the
+// chain held a whole header, so a packet that fails later checks can still
+// be answered by what it names (never by a header left from the last one).
 struct TxPacket {
 	VsockHdr hdr;
+	bool header = false;
 	std::vector<iovec> payload;
 };
 
-// Parses a guest TX chain. Checks the header is complete, the type is
-// stream, the addresses are guest CID -> host CID, the op is known, and the
-// payload length is within bounds and present in the chain (RW only).
-// Returns an empty string or what is wrong.
+// Parses a guest TX chain. Checks the header is complete, the chain has no
+// device-writable buffers, the type is stream, the addresses are guest CID
+// -> host CID, the op is known, and the payload length is within bounds and
+// present in the chain (RW only). Returns an empty string or what is wrong.
 std::string parse_tx(const GuestMemory& mem, const Chain& c, uint64_t guest_cid, uint64_t host_cid, TxPacket& out);
 
 const char* op_name(uint16_t op);
