@@ -1,7 +1,8 @@
 # bin/bencher-vmm/local.mk: build rules for bin/bencher-vmm (see Makefile.am).
 # lib/vmm is laid out like kvmtool: kvm/ (ioctl wrappers), boot/ (loaders,
 # zero page, MP table), devices/ (serial, i8042), virtio/ (queue, mmio
-# transport, block, vsock), sandbox/, and vm.cc, the build-and-run sequence.
+# transport, block, vsock/: packet, connection, muxer, device), sandbox/,
+# and vm.cc, the build-and-run sequence.
 noinst_LIBRARIES += lib/libvmm.a
 lib_libvmm_a_SOURCES = \
 	lib/vmm/memory.cc lib/vmm/memory.hh \
@@ -16,8 +17,11 @@ lib_libvmm_a_SOURCES = \
 	lib/vmm/virtio/queue.cc lib/vmm/virtio/queue.hh \
 	lib/vmm/virtio/mmio.cc lib/vmm/virtio/mmio.hh \
 	lib/vmm/virtio/block.cc lib/vmm/virtio/block.hh \
-	lib/vmm/virtio/vsock_packet.cc lib/vmm/virtio/vsock_packet.hh \
-	lib/vmm/virtio/vsock.cc lib/vmm/virtio/vsock.hh \
+	lib/vmm/virtio/vsock/packet.cc lib/vmm/virtio/vsock/packet.hh \
+	lib/vmm/virtio/vsock/stream.cc lib/vmm/virtio/vsock/stream.hh \
+	lib/vmm/virtio/vsock/connection.cc lib/vmm/virtio/vsock/connection.hh \
+	lib/vmm/virtio/vsock/muxer.cc lib/vmm/virtio/vsock/muxer.hh \
+	lib/vmm/virtio/vsock/device.cc lib/vmm/virtio/vsock/device.hh \
 	lib/vmm/sandbox/sandbox.cc lib/vmm/sandbox/sandbox.hh \
 	lib/vmm/vm.cc lib/vmm/vm.hh
 lib_libvmm_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)

@@ -36,7 +36,7 @@
 #include "vmm/sandbox/sandbox.hh"
 #include "vmm/virtio/block.hh"
 #include "vmm/virtio/mmio.hh"
-#include "vmm/virtio/vsock.hh"
+#include "vmm/virtio/vsock/device.hh"
 #include "vsock/control.hh"
 
 namespace bencher::vmm {

@@ -17,7 +17,7 @@
 #include "fake_memory.hh"
 #include "vmm/event_loop.hh"
 #include "vmm/virtio/mmio.hh"
-#include "vmm/virtio/vsock.hh"
+#include "vmm/virtio/vsock/device.hh"
 #include "vsock/control.hh"
 
 using namespace bencher;

@@ -1,7 +1,8 @@
-// vsock_packet.cc: header validation for vsock_packet.hh.
-#include "vmm/virtio/vsock_packet.hh"
+// packet.cc: header building and validation for packet.hh.
+#include "vmm/virtio/vsock/packet.hh"
 
 #include "common/error.hh"
+#include "vsock/control.hh"
 
 namespace bencher::vmm::virtio {
 
@@ -9,6 +10,19 @@ const char* op_name(uint16_t op) {
 	static const char* const names[] = {"invalid", "request", "response", "rst",
 	                                    "shutdown", "rw", "credit_update", "credit_request"};
 	return op < 8 ? names[op] : "unknown";
+}
+
+VsockHdr host_hdr(VsockKey k, uint64_t guest_cid, uint16_t op, uint32_t flags) {
+	VsockHdr h;
+	h.src_cid = bencher::vsock::kHostCid;
+	h.dst_cid = guest_cid;
+	h.src_port = k.first;
+	h.dst_port = k.second;
+	h.type = kVsockTypeStream;
+	h.op = op;
+	h.flags = flags;
+	h.buf_alloc = kBufAlloc;
+	return h;
 }
 
 std::string parse_tx(const GuestMemory& mem, const Chain& c, uint64_t guest_cid, uint64_t host_cid, TxPacket& out) {
