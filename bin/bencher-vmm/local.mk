@@ -48,6 +48,7 @@ EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm
 check_PROGRAMS += tests/unit/vmm_test
 tests_unit_vmm_test_SOURCES = tests/unit/vmm/boot_test.cc tests/unit/vmm/virtio_test.cc \
 	tests/unit/vmm/devices_test.cc tests/unit/vmm/event_loop_test.cc tests/unit/vmm/vsock_test.cc \
+	tests/unit/vmm/vsock_connection_test.cc \
 	tests/unit/vmm/fake_memory.hh
 tests_unit_vmm_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) -I$(top_srcdir)/tests/unit/vmm
 tests_unit_vmm_test_LDADD = $(VMM_LIBS) $(GTEST_LIBS)
