@@ -70,6 +70,16 @@ struct Guest {
 		avail[q]++;
 		mem.store<uint16_t>(ring(q) + 0x1000 + 2, avail[q]);
 	}
+	static VsockHdr guest_hdr(uint16_t op, uint32_t src_port, uint32_t dst_port) {
+		VsockHdr h;
+		h.src_cid = 3;
+		h.dst_cid = 2;
+		h.src_port = src_port;
+		h.dst_port = dst_port;
+		h.type = 1;
+		h.op = op;
+		return h;
+	}
 	void send(uint16_t op, uint32_t src_port, uint32_t dst_port, const std::string& payload = "",
 	          uint32_t buf_alloc = 1 << 20, uint32_t flags = 0, uint32_t fwd_cnt = 0) {
 		queue_tx(op, src_port, dst_port, payload, buf_alloc, flags, fwd_cnt);
@@ -79,13 +89,7 @@ struct Guest {
 	// handles both in one batch.
 	void queue_tx(uint16_t op, uint32_t src_port, uint32_t dst_port, const std::string& payload = "",
 	              uint32_t buf_alloc = 1 << 20, uint32_t flags = 0, uint32_t fwd_cnt = 0) {
-		VsockHdr h;
-		h.src_cid = 3;
-		h.dst_cid = 2;
-		h.src_port = src_port;
-		h.dst_port = dst_port;
-		h.type = 1;
-		h.op = op;
+		VsockHdr h = guest_hdr(op, src_port, dst_port);
 		h.len = static_cast<uint32_t>(payload.size());
 		h.flags = flags;
 		h.buf_alloc = buf_alloc;
@@ -156,13 +160,7 @@ struct Guest {
 	// A TX chain the device cannot parse: a whole header naming
 	// (src_port -> dst_port), then a device-writable buffer no TX chain may have.
 	void send_with_writable_tail(uint32_t src_port, uint32_t dst_port) {
-		VsockHdr h;
-		h.src_cid = 3;
-		h.dst_cid = 2;
-		h.src_port = src_port;
-		h.dst_port = dst_port;
-		h.type = 1;
-		h.op = kOpRw;
+		VsockHdr h = guest_hdr(kOpRw, src_port, dst_port);
 		uint16_t i = avail[1] % kQ, tail = (i + kQ / 2) % kQ;
 		uint64_t a = 0x40000 + i * 0x2000;
 		mem.write(a, &h, sizeof h);
