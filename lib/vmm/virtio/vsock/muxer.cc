@@ -247,7 +247,9 @@ VsockConnection* VsockMuxer::pick_readable(bool advance) {
 }
 
 bool VsockMuxer::has_rx() {
-	return !stray_.empty() || !owing_.empty() || pick_readable(false) || !owing_.empty();
+	if (!stray_.empty() || !owing_.empty()) return true;
+	// Looking may make a connection owe a credit request instead of data.
+	return pick_readable(false) || !owing_.empty();
 }
 
 bool VsockMuxer::recv_pkt(const RxBuffer& buf, VsockHdr& h) {
