@@ -1,23 +1,32 @@
 # bin/bencher-vmm/local.mk: build rules for bin/bencher-vmm (see Makefile.am).
 # lib/vmm is laid out like kvmtool: kvm/ (ioctl wrappers), boot/ (loaders,
-# zero page, MP table), devices/ (serial, i8042), virtio/ (queue, mmio
-# transport, block, vsock), sandbox/, and vm.cc, the build-and-run sequence.
+# zero page, MP table), bus.cc (port I/O and MMIO ranges to devices),
+# devices/ (console, serial, i8042, boot timer), virtio/ (queue, mmio
+# transport, block, vsock/: packet, connection, muxer, device), sandbox/,
+# and vm.cc, the build-and-run sequence.
 noinst_LIBRARIES += lib/libvmm.a
 lib_libvmm_a_SOURCES = \
 	lib/vmm/memory.cc lib/vmm/memory.hh \
 	lib/vmm/config.cc lib/vmm/config.hh \
+	lib/vmm/inputs.cc lib/vmm/inputs.hh \
+	lib/vmm/bus.cc lib/vmm/bus.hh \
 	lib/vmm/event_loop.cc lib/vmm/event_loop.hh \
 	lib/vmm/kvm/kvm.cc lib/vmm/kvm/kvm.hh \
 	lib/vmm/boot/loader.cc lib/vmm/boot/loader.hh \
 	lib/vmm/boot/layout.cc lib/vmm/boot/layout.hh \
 	lib/vmm/boot/cpu.cc lib/vmm/boot/cpu.hh \
+	lib/vmm/devices/console.cc lib/vmm/devices/console.hh \
 	lib/vmm/devices/serial.cc lib/vmm/devices/serial.hh \
 	lib/vmm/devices/i8042.cc lib/vmm/devices/i8042.hh \
+	lib/vmm/devices/boot_timer.cc lib/vmm/devices/boot_timer.hh \
 	lib/vmm/virtio/queue.cc lib/vmm/virtio/queue.hh \
 	lib/vmm/virtio/mmio.cc lib/vmm/virtio/mmio.hh \
 	lib/vmm/virtio/block.cc lib/vmm/virtio/block.hh \
-	lib/vmm/virtio/vsock_packet.cc lib/vmm/virtio/vsock_packet.hh \
-	lib/vmm/virtio/vsock.cc lib/vmm/virtio/vsock.hh \
+	lib/vmm/virtio/vsock/packet.cc lib/vmm/virtio/vsock/packet.hh \
+	lib/vmm/virtio/vsock/stream.cc lib/vmm/virtio/vsock/stream.hh \
+	lib/vmm/virtio/vsock/connection.cc lib/vmm/virtio/vsock/connection.hh \
+	lib/vmm/virtio/vsock/muxer.cc lib/vmm/virtio/vsock/muxer.hh \
+	lib/vmm/virtio/vsock/device.cc lib/vmm/virtio/vsock/device.hh \
 	lib/vmm/sandbox/sandbox.cc lib/vmm/sandbox/sandbox.hh \
 	lib/vmm/vm.cc lib/vmm/vm.hh
 lib_libvmm_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(SECCOMP_CFLAGS) $(CAP_CFLAGS)
@@ -44,6 +53,7 @@ EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm
 check_PROGRAMS += tests/unit/vmm_test
 tests_unit_vmm_test_SOURCES = tests/unit/vmm/boot_test.cc tests/unit/vmm/virtio_test.cc \
 	tests/unit/vmm/devices_test.cc tests/unit/vmm/event_loop_test.cc tests/unit/vmm/vsock_test.cc \
+	tests/unit/vmm/vsock_connection_test.cc \
 	tests/unit/vmm/fake_memory.hh
 tests_unit_vmm_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) -I$(top_srcdir)/tests/unit/vmm
 tests_unit_vmm_test_LDADD = $(VMM_LIBS) $(GTEST_LIBS)

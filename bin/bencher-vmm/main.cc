@@ -16,19 +16,19 @@ int main(int argc, char** argv) {
 		log::init_from_env();
 		vmm::Options o = vmm::parse_args(argc, argv);
 		if (!o.config_path.empty()) vmm::merge_json(o, read_file(o.config_path, 1 << 20), o.config_path);
-		vmm::finalize(o);
+		const vmm::VmConfig c = vmm::finalize(o);
 		// The report's destination is opened now: after setup no path is opened.
 		UniqueFd report;
-		if (!o.report.path.empty()) {
-			report = open_file(o.report.path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		} else if (o.report.fd >= 0) {
-			int fd = fcntl(o.report.fd, F_DUPFD_CLOEXEC, 3);
-			if (fd < 0) fail_errno(strprintf("report: fd %d", o.report.fd));
+		if (!c.report.path.empty()) {
+			report = open_file(c.report.path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		} else if (c.report.fd >= 0) {
+			int fd = fcntl(c.report.fd, F_DUPFD_CLOEXEC, 3);
+			if (fd < 0) fail_errno(strprintf("report: fd %d", c.report.fd));
 			report.reset(fd);
 		}
 		vmm::Report r;
 		try {
-			r = vmm::run_vm(o, start);
+			r = vmm::run_vm(c, start);
 		} catch (const Error& e) {
 			r.run_ms = static_cast<double>(vmm::monotonic_ns() - start) / 1e6;
 			r.exit_code = e.exit_code();

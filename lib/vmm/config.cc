@@ -124,18 +124,35 @@ void merge_json(Options& o, const std::string& text, const std::string& source) 
 	obj.finish();
 }
 
-void finalize(Options& o) {
+VmConfig finalize(const Options& o) {
 	if (!o.kernel.set()) fail_usage("no kernel: give --kernel FILE or --kernel-fd N");
-	if (!o.rootfs_mode) o.rootfs_mode = "rw";
-	if (*o.rootfs_mode != "rw" && *o.rootfs_mode != "ro" && *o.rootfs_mode != "cow")
-		fail_usage("--rootfs-mode: expected rw, ro or cow, got '" + *o.rootfs_mode + "'");
-	if (!o.vcpus) o.vcpus = 1;
-	if (!o.memory_mib) o.memory_mib = 512;
-	if (!o.timeout_s) o.timeout_s = 300;
-	if (!o.console_limit) o.console_limit = 16u << 20;
+	VmConfig c;
+	c.kernel = o.kernel;
+	c.rootfs = o.rootfs;
+	c.initrd = o.initrd;
+	c.console = o.console;
+	c.report = o.report;
+	c.kvm = o.kvm;
+	if (o.rootfs_mode) {
+		const std::string& m = *o.rootfs_mode;
+		if (m == "rw") c.rootfs_mode = RootfsMode::rw;
+		else if (m == "ro") c.rootfs_mode = RootfsMode::ro;
+		else if (m == "cow") c.rootfs_mode = RootfsMode::cow;
+		else fail_usage("--rootfs-mode: expected rw, ro or cow, got '" + m + "'");
+	}
+	c.vsock_fd = o.vsock_fd;
+	c.vcpus = o.vcpus.value_or(c.vcpus);
+	c.memory_mib = o.memory_mib.value_or(c.memory_mib);
+	c.timeout_s = o.timeout_s.value_or(c.timeout_s);
+	c.cmdline_append = o.cmdline_append;
+	c.cmdline_replace = o.cmdline_replace;
+	c.console_limit = o.console_limit.value_or(c.console_limit);
+	c.verbose = o.verbose;
+	c.no_seccomp = o.no_seccomp;
+	return c;
 }
 
-std::string build_cmdline(const Options& o, const std::string& devices) {
+std::string build_cmdline(const VmConfig& o, const std::string& devices) {
 	std::string base = o.cmdline_replace ? *o.cmdline_replace : kDefaultCmdline;
 	if (o.verbose && !o.cmdline_replace) {
 		auto pos = base.find(" quiet");

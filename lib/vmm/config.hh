@@ -1,6 +1,7 @@
-// config.hh: bencher-vmm's options from the command line and vm.json,
-// parsed and validated into one typed struct before anything is opened.
-// CLI flags override the JSON file; every file can also come as an fd.
+// config.hh: bencher-vmm's options from the command line and vm.json
+// (Options, where unset is unset), validated by finalize into VmConfig (plain
+// typed fields, defaults filled in) before anything is opened. CLI flags
+// override the JSON file; every file can also come as an fd.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,8 @@ struct FileArg {
 	std::string name() const;  // for messages
 };
 
+enum class RootfsMode { rw, ro, cow };
+
 struct Options {
 	FileArg kernel, rootfs, initrd, console, report;
 	FileArg kvm;  // default /dev/kvm; --kvm-fd lets a jail keep /dev/kvm out of reach
@@ -38,14 +41,27 @@ struct Options {
 	std::string config_path;
 };
 
+// The options as the VM is built from them.
+struct VmConfig {
+	FileArg kernel, rootfs, initrd, console, report, kvm;
+	RootfsMode rootfs_mode = RootfsMode::rw;
+	std::optional<int> vsock_fd;
+	uint32_t vcpus = 1;
+	uint64_t memory_mib = 512;
+	uint64_t timeout_s = 300;  // 0: none
+	std::optional<std::string> cmdline_append, cmdline_replace;
+	uint64_t console_limit = 16u << 20;
+	bool verbose = false, no_seccomp = false;
+};
+
 // Parses argv (throws usage errors; --help/--version throw ExitRequest).
 Options parse_args(int argc, char** argv);
 // Fills the options the command line left unset from a vm.json document.
 void merge_json(Options& o, const std::string& text, const std::string& source);
 // Checks ranges and required options; fills defaults. Throws usage errors.
-void finalize(Options& o);
+VmConfig finalize(const Options& o);
 // The kernel command line: devices first (so a "--" in the user's part
 // stays last), then the default or replacement, then the appended part.
-std::string build_cmdline(const Options& o, const std::string& devices);
+std::string build_cmdline(const VmConfig& c, const std::string& devices);
 
 }  // namespace bencher::vmm

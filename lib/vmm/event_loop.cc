@@ -39,7 +39,9 @@ void EventLoop::modify(int fd, uint32_t events) {
 
 void EventLoop::remove(int fd) {
 	std::lock_guard lock(mu_);
-	epoll_ctl(ep_.get(), EPOLL_CTL_DEL, fd, nullptr);
+	// Its result does not matter: an fd epoll no longer holds (ENOENT) has
+	// nothing to undo, and dispatch goes by the handler table below.
+	(void)epoll_ctl(ep_.get(), EPOLL_CTL_DEL, fd, nullptr);
 	auto it = tokens_.find(fd);
 	if (it == tokens_.end()) return;
 	handlers_.erase(it->second);

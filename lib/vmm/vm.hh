@@ -37,7 +37,7 @@ std::string report_json(const Report& r);
 
 // Runs the VM. `start_ns` is the process start on CLOCK_MONOTONIC. Setup
 // errors throw; once the guest runs, everything ends in a Report.
-Report run_vm(Options& o, uint64_t start_ns);
+Report run_vm(const VmConfig& c, uint64_t start_ns);
 
 uint64_t monotonic_ns();
 

@@ -3,7 +3,7 @@
 // hostile guest would lay it out; every chain the queue accepts goes
 // through the block device (copy-on-write over a memfd) and the vsock TX
 // packet parser.
-// fuzz-sources: lib/vmm/virtio/queue.cc lib/vmm/virtio/block.cc lib/vmm/virtio/mmio.cc lib/vmm/virtio/vsock_packet.cc lib/common/error.cc lib/common/fd.cc
+// fuzz-sources: lib/vmm/virtio/queue.cc lib/vmm/virtio/block.cc lib/vmm/virtio/mmio.cc lib/vmm/virtio/vsock/packet.cc lib/common/error.cc lib/common/fd.cc
 // fuzz-pkgs:
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,7 +16,7 @@
 #include "common/fd.hh"
 #include "vmm/virtio/block.hh"
 #include "vmm/virtio/queue.hh"
-#include "vmm/virtio/vsock_packet.hh"
+#include "vmm/virtio/vsock/packet.hh"
 
 using namespace bencher;
 using namespace bencher::vmm;

@@ -3,7 +3,7 @@
 // up to 512 payload bytes); the host side accepts every connection and
 // writes to every stream it gets, and the guest posts RX buffers. Nothing
 // may crash, leak connections past the bound, or hang.
-// fuzz-sources: lib/vmm/virtio/queue.cc lib/vmm/virtio/mmio.cc lib/vmm/virtio/vsock_packet.cc lib/vmm/virtio/vsock.cc lib/vmm/event_loop.cc lib/vsock/control.cc lib/common/error.cc lib/common/fd.cc lib/common/log.cc
+// fuzz-sources: lib/vmm/virtio/queue.cc lib/vmm/virtio/mmio.cc lib/vmm/virtio/vsock/packet.cc lib/vmm/virtio/vsock/stream.cc lib/vmm/virtio/vsock/connection.cc lib/vmm/virtio/vsock/muxer.cc lib/vmm/virtio/vsock/device.cc lib/vmm/event_loop.cc lib/vsock/control.cc lib/common/error.cc lib/common/fd.cc lib/common/log.cc
 // fuzz-pkgs:
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,7 +16,7 @@
 #include "common/fd.hh"
 #include "vmm/event_loop.hh"
 #include "vmm/virtio/mmio.hh"
-#include "vmm/virtio/vsock.hh"
+#include "vmm/virtio/vsock/device.hh"
 #include "vsock/control.hh"
 
 using namespace bencher;

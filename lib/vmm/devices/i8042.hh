@@ -10,9 +10,12 @@
 #include <functional>
 #include <mutex>
 
+#include "vmm/bus.hh"
+
 namespace bencher::vmm {
 
-class I8042 {
+// On the port I/O bus at kData and kCommand, one port each.
+class I8042 : public BusDevice {
 public:
 	static constexpr uint16_t kData = 0x60, kCommand = 0x64;
 	static constexpr uint32_t kKbdIrq = 1, kAuxIrq = 12;
@@ -21,6 +24,12 @@ public:
 	I8042(IrqFn irq, ResetFn reset) : irq_(std::move(irq)), reset_(std::move(reset)) {}
 	uint8_t read(uint16_t port);
 	void write(uint16_t port, uint8_t value);
+	void bus_read(uint64_t base, uint64_t, uint8_t* data, size_t) override {
+		data[0] = read(static_cast<uint16_t>(base));
+	}
+	void bus_write(uint64_t base, uint64_t, const uint8_t* data, size_t) override {
+		write(static_cast<uint16_t>(base), data[0]);
+	}
 
 private:
 	void push(uint8_t b, bool aux);
@@ -36,22 +45,6 @@ private:
 	uint8_t ctr_ = 0x47;  // kbd+aux interrupts on, translation, system flag
 	uint8_t pending_cmd_ = 0;  // a controller command waiting for its data byte
 	uint8_t kbd_pending_ = 0;  // a keyboard command waiting for its argument
-};
-
-// The boot timer port: the guest's init writes kInitStarted when it starts
-// (bencher-init, the test init); kShutdownRequested just before it asks the
-// kernel to reboot, so a reset after it is a requested power-off.
-class BootTimer {
-public:
-	static constexpr uint16_t kPort = 0x440;
-	static constexpr uint8_t kInitStarted = 0x7b;
-	static constexpr uint8_t kShutdownRequested = 0x7c;
-	using MarkFn = std::function<void(uint8_t)>;
-	explicit BootTimer(MarkFn fn) : fn_(std::move(fn)) {}
-	void write(uint8_t value) { fn_(value); }
-
-private:
-	MarkFn fn_;
 };
 
 }  // namespace bencher::vmm

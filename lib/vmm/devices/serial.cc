@@ -1,18 +1,10 @@
-// serial.cc: the 16550A and console sink of serial.hh. Registers as in
-// kvmtool's hw/serial.c; no receive path (the guest gets no console input).
+// serial.cc: the 16550A of serial.hh. Registers as in kvmtool's
+// hw/serial.c; no receive path (the guest gets no console input).
 #include "vmm/devices/serial.hh"
-
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 namespace bencher::vmm {
 
 namespace {
-constexpr char kPanicMarker[] = "Kernel panic - not syncing";
-constexpr size_t kPanicLen = sizeof kPanicMarker - 1;
-
 enum : uint8_t {
 	UART_IER_THRI = 0x02,
 	UART_IIR_NO_INT = 0x01,
@@ -28,44 +20,6 @@ enum : uint8_t {
 	UART_MSR_CTS = 0x10,
 };
 }  // namespace
-
-void Console::put(uint8_t c) {
-	std::lock_guard lock(mu_);
-	bytes_++;
-	// The marker has no repeated prefix, so a mismatch restarts the match.
-	if (static_cast<char>(c) == kPanicMarker[match_]) {
-		if (++match_ == kPanicLen) {
-			panic_ = true;
-			match_ = 0;
-		}
-	} else {
-		match_ = static_cast<char>(c) == kPanicMarker[0] ? 1 : 0;
-	}
-	if (written_ + buf_.size() >= limit_) return;
-	buf_.push_back(static_cast<char>(c));
-	if (c == '\n' || buf_.size() >= 4096) flush_locked();
-}
-
-void Console::flush() {
-	std::lock_guard lock(mu_);
-	flush_locked();
-}
-
-void Console::flush_locked() {
-	size_t off = 0;
-	while (off < buf_.size()) {
-		ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
-		if (n < 0 && errno == EINTR) continue;
-		if (n <= 0) {
-			// A console that stops taking output must not stop the guest.
-			limit_ = written_;
-			break;
-		}
-		off += static_cast<size_t>(n);
-		written_ += static_cast<uint64_t>(n);
-	}
-	buf_.clear();
-}
 
 void Serial::update_irq() {
 	int level = (ier_ & UART_IER_THRI) && thri_pending_ ? 1 : 0;

@@ -1,46 +1,32 @@
-// serial.hh: the guest console. A 16550A UART on COM1 (0x3f8, IRQ 4) as the
-// 8250 driver probes and drives it (scratch, FIFO and loopback checks, the
-// THR-empty interrupt), and the console sink it feeds: buffered, bounded in
-// size, and watching for the kernel's panic line so a panic reboot can be
-// told from a clean one.
+// serial.hh: the guest console's UART, a 16550A on COM1 (0x3f8, IRQ 4) as
+// the 8250 driver probes and drives it (scratch, FIFO and loopback checks,
+// the THR-empty interrupt). What the guest writes goes to a Console
+// (console.hh); the UART sits on the port I/O bus.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <string>
+
+#include "vmm/bus.hh"
+#include "vmm/devices/console.hh"
 
 namespace bencher::vmm {
 
-class Console {
+class Serial : public BusDevice {
 public:
-	// limit: bytes written to fd at most (the rest is counted and dropped).
-	Console(int fd, uint64_t limit) : fd_(fd), limit_(limit) {}
-	void put(uint8_t c);
-	void flush();
-	uint64_t bytes() const { return bytes_; }
-	bool saw_panic() const { return panic_; }
-
-private:
-	void flush_locked();
-	std::mutex mu_;
-	int fd_;
-	uint64_t limit_;
-	uint64_t bytes_ = 0;
-	uint64_t written_ = 0;
-	std::string buf_;
-	size_t match_ = 0;  // how much of the panic marker the tail matches
-	bool panic_ = false;
-};
-
-class Serial {
-public:
-	static constexpr uint16_t kBase = 0x3f8;
+	static constexpr uint16_t kBase = 0x3f8, kPorts = 8;
 	static constexpr uint32_t kIrq = 4;
 	using IrqFn = std::function<void(int level)>;
 	Serial(Console* out, IrqFn irq) : out_(out), irq_(std::move(irq)) {}
 	void read(uint16_t offset, uint8_t* data);
 	void write(uint16_t offset, uint8_t value);
+	void bus_read(uint64_t, uint64_t offset, uint8_t* data, size_t) override {
+		read(static_cast<uint16_t>(offset), data);
+	}
+	void bus_write(uint64_t, uint64_t offset, const uint8_t* data, size_t) override {
+		write(static_cast<uint16_t>(offset), data[0]);
+	}
 
 private:
 	void update_irq();

@@ -17,15 +17,25 @@
 namespace bencher::vmm::sandbox {
 
 void drop_capabilities() {
+	// Nothing left to inherit or regain through exec. The bounding set goes
+	// first, while CAP_SETPCAP (which dropping from it takes) may still be
+	// ours; without it (an ordinary user) the kernel says EPERM and there
+	// is nothing to drop. A kernel older than our headers knows fewer
+	// capabilities: EINVAL past its last.
+	for (int c = 0; c <= CAP_LAST_CAP; c++) {
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == 0) continue;
+		if (errno == EPERM || errno == EINVAL) break;
+		fail_errno(strprintf("drop capability %d from the bounding set", c));
+	}
+	// EINVAL: a kernel without ambient capabilities, so none to clear.
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		fail_errno("clear ambient capabilities");
 	cap_t caps = cap_init();  // all sets empty
 	if (!caps) fail_errno("cap_init");
 	int r = cap_set_proc(caps);
 	int err = errno;
 	cap_free(caps);
 	if (r < 0) fail_errno("drop capabilities", err);
-	// Nothing left to inherit or regain through exec.
-	for (int c = 0; c <= CAP_LAST_CAP; c++) prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 }
 
 void apply_seccomp() {

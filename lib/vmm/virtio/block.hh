@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "common/fd.hh"
+#include "vmm/config.hh"
 #include "vmm/virtio/mmio.hh"
 
 namespace bencher::vmm::virtio {
 
 class Disk {
 public:
-	enum class Mode { rw, ro, cow };
+	using Mode = RootfsMode;
 	// Takes the fd; the size is the file's, rounded down to whole sectors.
 	Disk(UniqueFd fd, Mode mode);
 	uint64_t sectors() const { return sectors_; }

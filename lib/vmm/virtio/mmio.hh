@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "vmm/bus.hh"
 #include "vmm/memory.hh"
 #include "vmm/virtio/queue.hh"
 
@@ -34,7 +35,8 @@ public:
 	virtual void reset() = 0;
 };
 
-class Transport {
+// On the MMIO bus, kSize bytes at its base.
+class Transport : public BusDevice {
 public:
 	static constexpr uint64_t kSize = 0x1000;
 	using IrqFn = std::function<void()>;  // raise the device's interrupt (an edge)
@@ -43,6 +45,10 @@ public:
 	// Register access from a vCPU thread.
 	void read(uint64_t offset, uint8_t* data, size_t len);
 	void write(uint64_t offset, const uint8_t* data, size_t len);
+	void bus_read(uint64_t, uint64_t offset, uint8_t* data, size_t len) override { read(offset, data, len); }
+	void bus_write(uint64_t, uint64_t offset, const uint8_t* data, size_t len) override {
+		write(offset, data, len);
+	}
 	// A queue notification from the event loop (ioeventfd) or a register write.
 	void notify(uint16_t queue);
 	// Where a QueueNotify register write goes instead of notify(), so that

@@ -1,6 +1,7 @@
-// Unit tests for lib/vmm/devices: the 16550A as the 8250 driver probes it,
-// the console's bound and panic detection, the i8042's replies and reset,
-// and the vCPU-independent config parsing.
+// Unit tests for lib/vmm/devices and the bus: the 16550A as the 8250 driver
+// probes it, the console's bound and panic detection, the i8042's replies
+// and reset, the boot timer's marks, the bus's ranges, and the
+// vCPU-independent config parsing.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,7 +9,9 @@
 
 #include "common/error.hh"
 #include "common/fd.hh"
+#include "vmm/bus.hh"
 #include "vmm/config.hh"
+#include "vmm/devices/boot_timer.hh"
 #include "vmm/devices/i8042.hh"
 #include "vmm/devices/serial.hh"
 
@@ -92,8 +95,85 @@ TEST(I8042, AnswersTheProbeAndResets) {
 	for (int i = 0; i < 10000; i++) k.write(I8042::kCommand, 0xaa);
 }
 
+namespace {
+// Records what reaches it, by range and offset.
+struct Probe : BusDevice {
+	uint64_t base = 0, offset = 0;
+	size_t len = 0;
+	uint8_t value = 0;
+	void bus_read(uint64_t b, uint64_t o, uint8_t* data, size_t n) override {
+		base = b, offset = o, len = n;
+		data[0] = value;
+	}
+	void bus_write(uint64_t b, uint64_t o, const uint8_t* data, size_t n) override {
+		base = b, offset = o, len = n;
+		value = data[0];
+	}
+};
+}  // namespace
+
+TEST(Bus, RoutesByRangeWithTheOffsetInIt) {
+	Bus bus("port I/O");
+	Probe a, b;
+	bus.add(0x3f8, 8, a);
+	bus.add(0x60, 1, b);
+	bus.add(0x64, 1, b);
+	uint8_t v = 0x42;
+	EXPECT_TRUE(bus.write(0x3fd, &v, 1));
+	EXPECT_EQ(a.base, 0x3f8u);
+	EXPECT_EQ(a.offset, 5u);
+	EXPECT_EQ(a.value, 0x42);
+	b.value = 7;
+	EXPECT_TRUE(bus.read(0x64, &v, 2));
+	EXPECT_EQ(v, 7);
+	EXPECT_EQ(b.base, 0x64u) << "a device on two ranges learns which";
+	EXPECT_EQ(b.len, 2u);
+	for (uint64_t nobody : {0x0ull, 0x3f7ull, 0x400ull, 0x61ull, 0x63ull, 0x65ull})
+		EXPECT_FALSE(bus.read(nobody, &v, 1)) << nobody;
+}
+
+TEST(Bus, RefusesOverlapsAndEmptyRanges) {
+	Bus bus("MMIO");
+	Probe d;
+	bus.add(0xd0000000, 0x1000, d);
+	bus.add(0xd0001000, 0x1000, d);  // adjacent is fine
+	EXPECT_THROW(bus.add(0xd0000fff, 2, d), bencher::Error);
+	EXPECT_THROW(bus.add(0xcffff000, 0x1001, d), bencher::Error);
+	EXPECT_THROW(bus.add(0xd0000800, 0x10, d), bencher::Error);
+	EXPECT_THROW(bus.add(0xcf000000, 0x2000000, d), bencher::Error) << "one that covers others";
+	EXPECT_THROW(bus.add(0x1000, 0, d), bencher::Error);
+	EXPECT_THROW(bus.add(~0ull - 1, 4, d), bencher::Error);
+	bus.add(0xcffff000, 0x1000, d);
+	uint8_t v;
+	EXPECT_TRUE(bus.read(0xcfffffff, &v, 1));
+}
+
+namespace {
+uint64_t fake_now = 0;
+uint64_t fake_clock() { return fake_now; }
+}  // namespace
+
+TEST(BootTimer, TheFirstInitMarkCountsAndShutdownIsRemembered) {
+	BootTimer t(fake_clock);
+	EXPECT_FALSE(t.init_ns());
+	uint8_t v = 0;
+	t.bus_read(BootTimer::kPort, 0, &v, 1);
+	EXPECT_EQ(v, 0xff) << "write-only";
+	fake_now = 1234;
+	t.mark(0x11);
+	EXPECT_FALSE(t.init_ns()) << "not a mark";
+	t.mark(BootTimer::kInitStarted);
+	fake_now = 9999;
+	t.mark(BootTimer::kInitStarted);
+	EXPECT_EQ(t.init_ns(), 1234u);
+	EXPECT_FALSE(t.shutdown_requested());
+	uint8_t mark = BootTimer::kShutdownRequested;
+	t.bus_write(BootTimer::kPort, 0, &mark, 1);
+	EXPECT_TRUE(t.shutdown_requested());
+}
+
 TEST(Config, CommandLineOrderAndReplace) {
-	Options o;
+	VmConfig o;
 	o.cmdline_append = "init=/x -- a b";
 	EXPECT_EQ(build_cmdline(o, "virtio_mmio.device=4K@0xd0000000:5"),
 	          std::string("virtio_mmio.device=4K@0xd0000000:5 ") + kDefaultCmdline + " init=/x -- a b");
@@ -112,8 +192,8 @@ TEST(Config, JsonFillsOnlyWhatTheCommandLineLeft) {
 	EXPECT_EQ(*o.vcpus, 2u);
 	EXPECT_EQ(*o.memory_mib, 256u);
 	EXPECT_EQ(*o.timeout_s, 0u);
-	finalize(o);
-	EXPECT_EQ(*o.rootfs_mode, "cow");
+	VmConfig c = finalize(o);
+	EXPECT_EQ(c.rootfs_mode, RootfsMode::cow);
 	Options bad;
 	EXPECT_THROW(merge_json(bad, R"({"kernel": "/k", "kernel_fd": 3})", "vm.json"), Error);
 	EXPECT_THROW(merge_json(bad, R"({"colour": 1})", "vm.json"), Error);

@@ -15,7 +15,7 @@
 #include "fake_memory.hh"
 #include "vmm/virtio/block.hh"
 #include "vmm/virtio/queue.hh"
-#include "vmm/virtio/vsock_packet.hh"
+#include "vmm/virtio/vsock/packet.hh"
 
 using namespace bencher;
 using namespace bencher::vmm;

@@ -17,7 +17,7 @@
 #include "fake_memory.hh"
 #include "vmm/event_loop.hh"
 #include "vmm/virtio/mmio.hh"
-#include "vmm/virtio/vsock.hh"
+#include "vmm/virtio/vsock/device.hh"
 #include "vsock/control.hh"
 
 using namespace bencher;
@@ -70,8 +70,7 @@ struct Guest {
 		avail[q]++;
 		mem.store<uint16_t>(ring(q) + 0x1000 + 2, avail[q]);
 	}
-	void send(uint16_t op, uint32_t src_port, uint32_t dst_port, const std::string& payload = "",
-	          uint32_t buf_alloc = 1 << 20, uint32_t flags = 0, uint32_t fwd_cnt = 0) {
+	static VsockHdr guest_hdr(uint16_t op, uint32_t src_port, uint32_t dst_port) {
 		VsockHdr h;
 		h.src_cid = 3;
 		h.dst_cid = 2;
@@ -79,6 +78,18 @@ struct Guest {
 		h.dst_port = dst_port;
 		h.type = 1;
 		h.op = op;
+		return h;
+	}
+	void send(uint16_t op, uint32_t src_port, uint32_t dst_port, const std::string& payload = "",
+	          uint32_t buf_alloc = 1 << 20, uint32_t flags = 0, uint32_t fwd_cnt = 0) {
+		queue_tx(op, src_port, dst_port, payload, buf_alloc, flags, fwd_cnt);
+		t->notify(1);
+	}
+	// A TX packet made available without a notification: the next one
+	// handles both in one batch.
+	void queue_tx(uint16_t op, uint32_t src_port, uint32_t dst_port, const std::string& payload = "",
+	              uint32_t buf_alloc = 1 << 20, uint32_t flags = 0, uint32_t fwd_cnt = 0) {
+		VsockHdr h = guest_hdr(op, src_port, dst_port);
 		h.len = static_cast<uint32_t>(payload.size());
 		h.flags = flags;
 		h.buf_alloc = buf_alloc;
@@ -87,7 +98,6 @@ struct Guest {
 		mem.write(a, &h, sizeof h);
 		mem.write(a + sizeof h, payload.data(), payload.size());
 		post(1, a, static_cast<uint32_t>(sizeof h + payload.size()), false);
-		t->notify(1);
 	}
 	// The packets the device put in the RX queue since the last call; each
 	// RX buffer is given back, or with repost false kept aside until
@@ -146,6 +156,27 @@ struct Guest {
 		for (int i = 0; i < kQ; i++) send(kOpRw, 60000 + i, 5000, "?");
 		auto rx = received(false);
 		EXPECT_EQ(rx.size(), static_cast<size_t>(kQ));
+	}
+	// A TX chain the device cannot parse: a whole header naming
+	// (src_port -> dst_port), then a device-writable buffer no TX chain may have.
+	void send_with_writable_tail(uint32_t src_port, uint32_t dst_port) {
+		VsockHdr h = guest_hdr(kOpRw, src_port, dst_port);
+		uint16_t i = avail[1] % kQ, tail = (i + kQ / 2) % kQ;
+		uint64_t a = 0x40000 + i * 0x2000;
+		mem.write(a, &h, sizeof h);
+		uint64_t d = ring(1) + 16 * i;
+		mem.store<uint64_t>(d, a);
+		mem.store<uint32_t>(d + 8, sizeof h);
+		mem.store<uint16_t>(d + 12, 1);  // NEXT
+		mem.store<uint16_t>(d + 14, tail);
+		uint64_t dt = ring(1) + 16 * tail;
+		mem.store<uint64_t>(dt, a + 0x1000);
+		mem.store<uint32_t>(dt + 8, 64);
+		mem.store<uint16_t>(dt + 12, 2);  // WRITE
+		mem.store<uint16_t>(ring(1) + 0x1000 + 4 + 2 * i, i);
+		avail[1]++;
+		mem.store<uint16_t>(ring(1) + 0x1000 + 2, avail[1]);
+		t->notify(1);
 	}
 	std::vector<uint64_t> spare_rx;
 	ctl::ControlMsg control(UniqueFd& fd) {
@@ -595,4 +626,19 @@ TEST(Vsock, NewsOfTheWindowInAnyPacketReArmsTheCreditRequest) {
 	EXPECT_EQ(r.requests, 2) << "no request for the second window";
 	char buf[8];
 	EXPECT_EQ(read(stream.get(), buf, sizeof buf), 3);
+}
+
+// A TX chain that fails to parse is answered from its own header, never
+// from the packet before it: the previous packet's connection lives on.
+TEST(Vsock, ABadTxChainDoesNotResetThePreviousPacketsConnection) {
+	Guest g;
+	UniqueFd stream = g.connect(70);
+	g.queue_tx(kOpRw, 70, 5000, "before");
+	g.send_with_writable_tail(71, 5000);  // in the same TX batch
+	for (auto& [h, payload] : g.received()) EXPECT_FALSE(h.dst_port == 70 && h.op == kOpRst);
+	EXPECT_EQ(g.dev->connections(), 1u);
+	g.send(kOpRw, 70, 5000, "after");
+	char buf[32] = {};
+	EXPECT_EQ(read(stream.get(), buf, sizeof buf), 11);
+	EXPECT_STREQ(buf, "beforeafter");
 }
