@@ -4,6 +4,8 @@
 noinst_LIBRARIES += lib/libjail.a
 lib_libjail_a_SOURCES = \
 	lib/jail/cgroup.cc lib/jail/cgroup.hh \
+	lib/jail/cgroup_fs.cc lib/jail/cgroup_fs.hh \
+	lib/jail/cgroup_v1.cc lib/jail/cgroup_v2.cc \
 	lib/jail/elf.cc lib/jail/elf.hh \
 	lib/jail/explain.cc lib/jail/explain.hh \
 	lib/jail/jail.cc lib/jail/jail.hh \

@@ -507,14 +507,14 @@ int run(const Plan& plan) {
 	for (int fd : plan.keep_fds)
 		if (fcntl(fd, F_GETFD) < 0) fail(strprintf("keep fd %d: not open in the jailer", fd));
 
-	std::optional<Cgroup> cgroup;
+	std::unique_ptr<Cgroup> cgroup;
 	if (plan.use_cgroup) {
 		CgroupLimits cl;
 		cl.cpu_quota_us = plan.limits.cpu_quota_us;
 		cl.cpu_period_us = plan.limits.cpu_period_us;
 		cl.memory_bytes = plan.limits.memory_bytes;
 		cl.pids_max = plan.limits.pids_max;
-		cgroup.emplace(Cgroup::create(plan.id, plan.parent_cgroup, cl));
+		cgroup = Cgroup::create(plan.id, plan.parent_cgroup, cl);
 		BLOG_INFO("cgroup v%d: %s", cgroup->version(), cgroup->dirs().empty() ? "" : cgroup->dirs()[0].c_str());
 	}
 
