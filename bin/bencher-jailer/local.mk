@@ -3,6 +3,7 @@
 # suite runs inside jails to look at them from within.
 noinst_LIBRARIES += lib/libjail.a
 lib_libjail_a_SOURCES = \
+	lib/jail/args.cc lib/jail/args.hh \
 	lib/jail/cgroup.cc lib/jail/cgroup.hh \
 	lib/jail/cgroup_fs.cc lib/jail/cgroup_fs.hh \
 	lib/jail/cgroup_v1.cc lib/jail/cgroup_v2.cc \
@@ -23,6 +24,7 @@ dist_man_MANS += man/bencher-jailer.1 man/bencher-jailer.json.5
 
 check_PROGRAMS += tests/unit/jail_test tests/jail/prober tests/jail/prober-dyn
 tests_unit_jail_test_SOURCES = \
+	tests/unit/jail/args_test.cc \
 	tests/unit/jail/cgroup_test.cc \
 	tests/unit/jail/elf_test.cc \
 	tests/unit/jail/plan_test.cc \
