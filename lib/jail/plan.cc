@@ -90,30 +90,30 @@ void apply_namespaces(Namespaces& ns, json::Object o) {
 	o.finish();
 }
 
-std::vector<BindMount> bind_mounts_from(const json::Array& a) {
-	std::vector<BindMount> out;
-	for (size_t i = 0; i < a.size(); i++) {
-		json::Object m = a.object_at(i);
-		BindMount b;
-		b.source = m.str("source");
-		b.dest = m.str("dest");
-		b.read_only = m.opt_boolean("read_only").value_or(false);
-		m.finish();
-		out.push_back(b);
-	}
-	return out;
+BindMount bind_from(json::Object& m) {
+	BindMount b;
+	b.source = m.str("source");
+	b.dest = m.str("dest");
+	b.read_only = m.opt_boolean("read_only").value_or(false);
+	return b;
 }
 
-std::vector<FdSpec> fds_from(const json::Array& a) {
-	std::vector<FdSpec> out;
+FdSpec fd_from(json::Object& m) {
+	FdSpec f;
+	f.path = m.str("path");
+	f.fd = static_cast<int>(m.integer("fd", 0, 1 << 20));
+	f.read_write = m.opt_boolean("read_write").value_or(false);
+	return f;
+}
+
+// An array of objects, each read whole (unknown keys refused).
+template <typename T>
+std::vector<T> objects_from(const json::Array& a, T (*read)(json::Object&)) {
+	std::vector<T> out;
 	for (size_t i = 0; i < a.size(); i++) {
 		json::Object m = a.object_at(i);
-		FdSpec f;
-		f.path = m.str("path");
-		f.fd = static_cast<int>(m.integer("fd", 0, 1 << 20));
-		f.read_write = m.opt_boolean("read_write").value_or(false);
+		out.push_back(read(m));
 		m.finish();
-		out.push_back(f);
 	}
 	return out;
 }
@@ -159,11 +159,11 @@ void apply_json(Plan& plan, const json::Value& doc, const std::string& source) {
 	if (auto n = o.opt_object("namespaces")) apply_namespaces(plan.namespaces, *n);
 	if (auto a = o.opt_array("bind_mounts")) {
 		check_list(a->size(), pre + "bind_mounts");
-		plan.bind_mounts = bind_mounts_from(*a);
+		plan.bind_mounts = objects_from(*a, bind_from);
 	}
 	if (auto a = o.opt_array("fds")) {
 		check_list(a->size(), pre + "fds");
-		plan.fds = fds_from(*a);
+		plan.fds = objects_from(*a, fd_from);
 	}
 	if (auto a = o.opt_array("keep_fds")) {
 		check_list(a->size(), pre + "keep_fds");

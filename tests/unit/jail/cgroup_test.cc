@@ -15,9 +15,11 @@
 #include "common/fd.hh"
 #include "common/json.hh"
 #include "jail/explain.hh"
+#include "../common/error_of.hh"
 
 namespace jail = bencher::jail;
 namespace json = bencher::json;
+using bencher::test::error_of;
 
 TEST(Cgroup, Mountinfo) {
 	auto m = jail::parse_mountinfo(
@@ -120,30 +122,37 @@ public:
 	std::string mount_line(const std::string& rel, const std::string& fstype, const std::string& opts) const {
 		return "30 20 0:40 / " + path(rel) + " rw - " + fstype + " " + fstype + " " + opts + "\n";
 	}
+	// A cgroup2 mount at `mount` (plus other mount lines); the jailer's
+	// cgroup `own` ("" for the root) offers `controllers`.
+	jail::CgroupHost v2_host(const std::string& mount, const std::string& own, const std::string& controllers,
+				 const std::string& more_mounts = "") const {
+		std::string dir = own.empty() ? mount : mount + "/" + own;
+		mkdirs(dir);
+		put(dir + "/cgroup.controllers", controllers);
+		put(dir + "/cgroup.subtree_control", "");
+		jail::CgroupHost host;
+		host.mounts = jail::parse_mountinfo(mount_line(mount, "cgroup2", "rw") + more_mounts);
+		host.own = jail::parse_proc_cgroup("0::/" + own + "\n");
+		return host;
+	}
 
 private:
 	bencher::TempDir dir_;
 };
 
-std::string error_of(const std::function<void()>& fn) {
-	try {
-		fn();
-	} catch (const bencher::Error& e) {
-		return e.what();
-	}
-	return "(no error)";
+jail::CgroupLimits limits(uint64_t cpu_quota_us, uint64_t memory_bytes, uint64_t pids_max) {
+	jail::CgroupLimits l;
+	l.cpu_quota_us = cpu_quota_us;
+	l.memory_bytes = memory_bytes;
+	l.pids_max = pids_max;
+	return l;
 }
 
 }  // namespace
 
 TEST(CgroupV2, CreateLimitsAddStatsRemove) {
 	FakeCgroupTree t;
-	t.mkdirs("v2/user.slice");
-	t.put("v2/user.slice/cgroup.controllers", "cpuset cpu io memory pids\n");
-	t.put("v2/user.slice/cgroup.subtree_control", "");
-	jail::CgroupHost host;
-	host.mounts = jail::parse_mountinfo(t.mount_line("v2", "cgroup2", "rw,nsdelegate"));
-	host.own = jail::parse_proc_cgroup("0::/user.slice\n");
+	jail::CgroupHost host = t.v2_host("v2", "user.slice", "cpuset cpu io memory pids\n");
 
 	auto cg = jail::make_cgroup(host, "jail-a", "", {"cpu", "memory", "pids"});
 	ASSERT_EQ(cg->version(), 2);
@@ -151,11 +160,7 @@ TEST(CgroupV2, CreateLimitsAddStatsRemove) {
 	EXPECT_NE(t.get("v2/user.slice/cgroup.subtree_control"), "");  // controllers handed down
 
 	t.files("v2/user.slice/jail-a", {"cgroup.procs", "cpu.max", "memory.max", "memory.swap.max", "pids.max"});
-	jail::CgroupLimits l;
-	l.cpu_quota_us = 50000;
-	l.memory_bytes = 64 << 20;
-	l.pids_max = 16;
-	cg->set_limits(l);
+	cg->set_limits(limits(50000, 64 << 20, 16));
 	EXPECT_EQ(t.get("v2/user.slice/jail-a/cpu.max"), "50000 100000");
 	EXPECT_EQ(t.get("v2/user.slice/jail-a/memory.max"), "67108864");
 	EXPECT_EQ(t.get("v2/user.slice/jail-a/memory.swap.max"), "0");
@@ -178,12 +183,8 @@ TEST(CgroupV2, CreateLimitsAddStatsRemove) {
 
 TEST(CgroupV2, ExistingJailAndMissingParent) {
 	FakeCgroupTree t;
+	jail::CgroupHost host = t.v2_host("v2", "", "cpu memory pids\n");
 	t.mkdirs("v2/jail-b");
-	t.put("v2/cgroup.controllers", "cpu memory pids\n");
-	t.put("v2/cgroup.subtree_control", "");
-	jail::CgroupHost host;
-	host.mounts = jail::parse_mountinfo(t.mount_line("v2", "cgroup2", "rw"));
-	host.own = jail::parse_proc_cgroup("0::/\n");
 	EXPECT_EQ(error_of([&] { jail::make_cgroup(host, "jail-b", "", {"memory"}); }),
 		  "cgroup: " + t.path("v2/jail-b") +
 			  " already exists: another jail with id jail-b runs, or one was killed (rmdir it)");
@@ -214,11 +215,7 @@ TEST(CgroupV1, HybridHostUsesV1) {
 	t.files("cpu,cpuacct/a/jail-d", {"cgroup.procs", "cpu.cfs_period_us", "cpu.cfs_quota_us"});
 	t.files("memory/a/jail-d", {"cgroup.procs", "memory.limit_in_bytes"});
 	t.files("pids/a/jail-d", {"cgroup.procs", "pids.max"});
-	jail::CgroupLimits l;
-	l.cpu_quota_us = 150000;
-	l.memory_bytes = 1 << 20;
-	l.pids_max = 8;
-	cg->set_limits(l);
+	cg->set_limits(limits(150000, 1 << 20, 8));
 	EXPECT_EQ(t.get("cpu,cpuacct/a/jail-d/cpu.cfs_period_us"), "100000");
 	EXPECT_EQ(t.get("cpu,cpuacct/a/jail-d/cpu.cfs_quota_us"), "150000");
 	EXPECT_EQ(t.get("memory/a/jail-d/memory.limit_in_bytes"), "1048576");
@@ -246,13 +243,8 @@ TEST(CgroupV1, HybridHostUsesV1) {
 // controller found in neither is named.
 TEST(CgroupProbe, PrefersV2AndNamesMissingControllers) {
 	FakeCgroupTree t;
-	t.mkdirs("v2");
-	t.put("v2/cgroup.controllers", "cpu memory\n");
-	t.put("v2/cgroup.subtree_control", "");
 	t.mkdirs("memory");
-	jail::CgroupHost host;
-	host.mounts = jail::parse_mountinfo(t.mount_line("v2", "cgroup2", "rw") + t.mount_line("memory", "cgroup", "rw,memory"));
-	host.own = jail::parse_proc_cgroup("0::/\n4:memory:/\n");
+	jail::CgroupHost host = t.v2_host("v2", "", "cpu memory\n", t.mount_line("memory", "cgroup", "rw,memory"));
 	auto cg = jail::make_cgroup(host, "jail-e", "", {"memory"});
 	EXPECT_EQ(cg->version(), 2);
 	cg->remove();
