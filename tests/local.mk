@@ -5,6 +5,7 @@ check_PROGRAMS += tests/unit/common_test
 tests_unit_common_test_SOURCES = \
 	tests/unit/common/digest_test.cc \
 	tests/unit/common/error_cli_test.cc \
+	tests/unit/common/error_of.hh \
 	tests/unit/common/fd_test.cc \
 	tests/unit/common/json_test.cc \
 	tests/unit/common/size_test.cc \

@@ -3,11 +3,17 @@
 # suite runs inside jails to look at them from within.
 noinst_LIBRARIES += lib/libjail.a
 lib_libjail_a_SOURCES = \
+	lib/jail/args.cc lib/jail/args.hh \
 	lib/jail/cgroup.cc lib/jail/cgroup.hh \
+	lib/jail/cgroup_fs.cc lib/jail/cgroup_fs.hh \
+	lib/jail/cgroup_v1.cc lib/jail/cgroup_v2.cc \
+	lib/jail/child.cc lib/jail/child.hh \
 	lib/jail/elf.cc lib/jail/elf.hh \
 	lib/jail/explain.cc lib/jail/explain.hh \
 	lib/jail/jail.cc lib/jail/jail.hh \
-	lib/jail/plan.cc lib/jail/plan.hh
+	lib/jail/plan.cc lib/jail/plan.hh \
+	lib/jail/root.cc lib/jail/root.hh \
+	lib/jail/setup.cc lib/jail/setup.hh
 lib_libjail_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CAP_CFLAGS)
 
 bin_PROGRAMS += bencher-jailer
@@ -18,9 +24,11 @@ dist_man_MANS += man/bencher-jailer.1 man/bencher-jailer.json.5
 
 check_PROGRAMS += tests/unit/jail_test tests/jail/prober tests/jail/prober-dyn
 tests_unit_jail_test_SOURCES = \
+	tests/unit/jail/args_test.cc \
 	tests/unit/jail/cgroup_test.cc \
 	tests/unit/jail/elf_test.cc \
-	tests/unit/jail/plan_test.cc
+	tests/unit/jail/plan_test.cc \
+	tests/unit/jail/setup_test.cc
 tests_unit_jail_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_jail_test_LDADD = lib/libjail.a $(BENCHER_COMMON_LIBS) $(CAP_LIBS) $(GTEST_LIBS)
 tests_jail_prober_SOURCES = tests/jail/prober.c

@@ -1,40 +1,20 @@
-// cgroup.cc: finding the hierarchies (mountinfo, /proc/self/cgroup), creating
-// the jail's cgroup, limits, stats and removal. Refusals the kernel gives an
-// unprivileged user (no delegation, the v2 "no internal processes" rule) are
-// explained with the fix in the message.
+// cgroup.cc: the parsers of the kernel's text, the --stats-out document, and
+// the probe that finds the hierarchies (mountinfo, /proc/self/cgroup) and
+// picks CgroupV2 or CgroupV1 for the jail.
 #include "jail/cgroup.hh"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <chrono>
-#include <cstring>
-#include <set>
-#include <sstream>
-#include <thread>
+#include <cstdlib>
 
 #include "common/error.hh"
 #include "common/fd.hh"
-#include "common/log.hh"
+#include "jail/cgroup_fs.hh"
 
 namespace bencher::jail {
 
 namespace {
 
-std::vector<std::string> split(std::string_view s, char sep) {
-	std::vector<std::string> out;
-	size_t i = 0;
-	while (i <= s.size()) {
-		size_t j = s.find(sep, i);
-		if (j == std::string_view::npos) j = s.size();
-		out.emplace_back(s.substr(i, j - i));
-		i = j + 1;
-	}
-	return out;
-}
+using cgfs::split;
 
 // mountinfo escapes space, tab, newline and backslash as \ooo.
 std::string unescape(const std::string& s) {
@@ -51,70 +31,13 @@ std::string unescape(const std::string& s) {
 	return out;
 }
 
-std::set<std::string> words(const std::string& s) {
-	std::set<std::string> out;
-	std::istringstream in(s);
-	std::string w;
-	while (in >> w) out.insert(w);
-	return out;
-}
-
-bool exists(const std::string& p) { return access(p.c_str(), F_OK) == 0; }
-
-std::optional<std::string> try_read(const std::string& p) {
-	UniqueFd fd(open(p.c_str(), O_RDONLY | O_CLOEXEC));
-	if (!fd) return std::nullopt;
-	try {
-		return read_all(fd.get(), 1 << 20, p);
-	} catch (const Error&) {
-		return std::nullopt;
-	}
-}
-
-// Writes a control file; returns errno (0 on success).
-int write_ctl(const std::string& path, const std::string& value) {
-	int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-	if (fd < 0) return errno;
-	ssize_t n = write(fd, value.data(), value.size());
-	int err = n < 0 ? errno : 0;
-	close(fd);
-	return err;
-}
-
-void write_or_fail(const std::string& path, const std::string& value) {
-	int err = write_ctl(path, value);
-	if (err != 0) fail(strprintf("cgroup: write %s to %s: %s", value.c_str(), path.c_str(), strerror(err)));
-}
-
-std::string delegation_hint() {
-	if (geteuid() == 0) return "";
-	return " (no cgroup was delegated to this user: run under `systemd-run --user --scope -p Delegate=yes "
-	       "bencher-jailer ...`, pass --parent-cgroup with a directory this user owns, or run as root)";
-}
-
-std::string join_path(const std::string& mount, const std::string& rel) {
-	if (rel.empty() || rel == "/") return mount;
-	return mount + (rel[0] == '/' ? "" : "/") + rel;
-}
-
-std::optional<uint64_t> read_u64(const std::string& path) {
-	auto t = try_read(path);
-	if (!t) return std::nullopt;
-	return parse_limit(*t);
-}
-
-// v1 cgroups must be emptied by hand; v2 has cgroup.kill since 5.14.
-bool kill_and_wait(const std::string& dir) {
-	bool v2kill = write_ctl(dir + "/cgroup.kill", "1") == 0;
-	for (int i = 0; i < 500; i++) {
-		auto procs = try_read(dir + "/cgroup.procs");
-		if (!procs || procs->empty()) return true;
-		if (!v2kill)
-			for (auto& line : split(*procs, '\n'))
-				if (!line.empty()) kill(static_cast<pid_t>(std::stol(line)), SIGKILL);
-		std::this_thread::sleep_for(std::chrono::milliseconds(10));
-	}
-	return false;
+// The directory the jail's cgroup goes below in one hierarchy: --parent-cgroup,
+// or where the jailer itself is (`key` "" for v2, else the controller).
+std::string parent_in(const CgroupHost& host, const std::string& mount_point, const std::string& key,
+		      const std::string& parent) {
+	if (!parent.empty()) return cgfs::join_path(mount_point, parent);
+	auto own = host.own.find(key);
+	return cgfs::join_path(mount_point, own != host.own.end() ? own->second : "");
 }
 
 }  // namespace
@@ -202,271 +125,57 @@ json::Value stats_json(const CgroupStats& s) {
 	return o;
 }
 
-Cgroup& Cgroup::operator=(Cgroup&& o) noexcept {
-	if (this != &o) {
-		remove();
-		version_ = o.version_;
-		dirs_ = std::move(o.dirs_);
-		controller_dir_ = std::move(o.controller_dir_);
-		home_ = std::move(o.home_);
-		leaf_ = std::move(o.leaf_);
-		enabled_ = std::move(o.enabled_);
-		o.dirs_.clear();
-		o.controller_dir_.clear();
-		o.home_.clear();
-		o.leaf_.clear();
-		o.enabled_.clear();
-	}
-	return *this;
+CgroupHost CgroupHost::current() {
+	CgroupHost h;
+	h.mounts = parse_mountinfo(read_file("/proc/self/mountinfo", 4 << 20));
+	h.own = parse_proc_cgroup(read_file("/proc/self/cgroup", 1 << 20));
+	return h;
 }
 
-Cgroup::~Cgroup() {
-	try {
-		remove();
-	} catch (const std::exception& e) {
-		BLOG_WARN("%s", e.what());
-	}
-}
-
-Cgroup Cgroup::create(const std::string& id, const std::string& parent, const CgroupLimits& limits) {
-	auto mounts = parse_mountinfo(read_file("/proc/self/mountinfo", 4 << 20));
-	auto own = parse_proc_cgroup(read_file("/proc/self/cgroup", 1 << 20));
-	const std::string& name = id;
-
+std::set<std::string> required_controllers(const CgroupLimits& limits) {
 	std::set<std::string> required;
 	if (limits.cpu_quota_us) required.insert("cpu");
 	if (limits.memory_bytes) required.insert("memory");
 	if (limits.pids_max) required.insert("pids");
+	return required;
+}
 
+std::unique_ptr<Cgroup> make_cgroup(const CgroupHost& host, const std::string& id, const std::string& parent,
+				    const std::set<std::string>& required) {
 	const MountEntry* v2 = nullptr;
-	std::map<std::string, const MountEntry*> v1;  // controller -> mount
-	for (const MountEntry& m : mounts) {
+	std::map<std::string, cgfs::V1Hierarchy> v1;
+	for (const MountEntry& m : host.mounts) {
 		if (m.fstype == "cgroup2" && v2 == nullptr) v2 = &m;
-		if (m.fstype == "cgroup")
-			for (auto& opt : m.super_options)
-				if ((opt == "cpu" || opt == "cpuacct" || opt == "memory" || opt == "pids") && !v1.count(opt))
-					v1[opt] = &m;
+		if (m.fstype != "cgroup") continue;
+		for (auto& opt : m.super_options)
+			if ((opt == "cpu" || opt == "cpuacct" || opt == "memory" || opt == "pids") && !v1.count(opt))
+				v1[opt] = {m.mount_point, parent_in(host, m.mount_point, opt, parent)};
 	}
-
-	Cgroup cg;
-	std::set<std::string> v2_available;
-	std::string v2_parent;
+	cgfs::V2Site site;
 	if (v2 != nullptr) {
-		v2_parent = join_path(v2->mount_point, parent.empty() ? own[""] : parent);
-		if (auto c = try_read(v2_parent + "/cgroup.controllers"))
-			for (auto& w : words(*c))
-				if (w == "cpu" || w == "memory" || w == "pids") v2_available.insert(w);
+		site.mount_point = v2->mount_point;
+		site.parent = parent_in(host, v2->mount_point, "", parent);
+		site.default_parent = parent.empty();
+		if (auto c = cgfs::try_read(site.parent + "/cgroup.controllers"))
+			for (auto& w : cgfs::words(*c))
+				if (w == "cpu" || w == "memory" || w == "pids") site.available.insert(w);
 	}
 	// Hybrid hosts mount an empty (or hugetlb-only) v2 tree beside v1.
-	bool use_v2 = v2 != nullptr && (!v2_available.empty() || v1.empty());
+	bool use_v2 = v2 != nullptr && (!site.available.empty() || v1.empty());
 	for (auto& r : required)
-		if (!v2_available.count(r)) use_v2 = false;
-	if (v2 != nullptr && use_v2) {
-		cg.version_ = 2;
-		if (!exists(v2_parent)) fail_errno("cgroup: parent " + v2_parent, ENOENT);
-		std::string sub = try_read(v2_parent + "/cgroup.subtree_control").value_or("");
-		std::set<std::string> enabled = words(sub);
-		// systemd's delegation model: a scope holding just the jailer. A v2
-		// cgroup with processes cannot give its children controllers, so
-		// the jailer steps into a leaf of its own cgroup first.
-		bool must_enable = false;
-		for (auto& r : required) must_enable |= !enabled.count(r);
-		if (must_enable && parent.empty() && v2_parent != v2->mount_point &&
-		    words(try_read(v2_parent + "/cgroup.procs").value_or("")) ==
-			    std::set<std::string>{std::to_string(getpid())}) {
-			std::string leaf = v2_parent + "/" + name + ".jailer";
-			if (mkdir(leaf.c_str(), 0755) == 0) {
-				if (write_ctl(leaf + "/cgroup.procs", std::to_string(getpid())) == 0) {
-					cg.home_ = v2_parent;
-					cg.leaf_ = leaf;
-				} else {
-					rmdir(leaf.c_str());
-				}
-			}
-		}
-		for (const char* c : {"cpu", "memory", "pids"}) {
-			if (!v2_available.count(c) || enabled.count(c)) continue;
-			int err = write_ctl(v2_parent + "/cgroup.subtree_control", std::string("+") + c);
-			if (err == 0) {
-				if (!cg.leaf_.empty()) cg.enabled_.push_back(c);
-				continue;
-			}
-			if (!required.count(c)) {
-				BLOG_INFO("cgroup: cannot enable %s in %s: %s", c, v2_parent.c_str(), strerror(err));
-				continue;
-			}
-			std::string why = strerror(err);
-			// 6.1 says EOPNOTSUPP where newer kernels say EBUSY.
-			bool has_procs = !try_read(v2_parent + "/cgroup.procs").value_or("").empty();
-			if (err == EBUSY || (has_procs && v2_parent != v2->mount_point))
-				why += " (cgroup v2 lets a cgroup that holds processes hand no controllers to children: start "
-				       "the jailer in a cgroup of its own, e.g. `systemd-run --scope -p Delegate=yes`, or pass "
-				       "--parent-cgroup with an empty cgroup)";
-			else if (err == EACCES || err == EPERM)
-				why += delegation_hint();
-			fail(strprintf("cgroup: enable %s in %s/cgroup.subtree_control: %s", c, v2_parent.c_str(), why.c_str()));
-		}
-		std::string dir = v2_parent + "/" + name;
-		if (mkdir(dir.c_str(), 0755) != 0) {
-			int err = errno;
-			if (err == EEXIST)
-				fail(strprintf("cgroup: %s already exists: another jail with id %s runs, or one was killed "
-					       "(rmdir it)",
-					       dir.c_str(), id.c_str()));
-			fail(strprintf("cgroup: create %s: %s%s", dir.c_str(), strerror(err),
-				       err == EACCES || err == EPERM || err == EROFS ? delegation_hint().c_str() : ""));
-		}
-		cg.dirs_.push_back(dir);
-		if (limits.memory_bytes) {
-			write_or_fail(dir + "/memory.max", std::to_string(*limits.memory_bytes));
-			if (exists(dir + "/memory.swap.max")) write_or_fail(dir + "/memory.swap.max", "0");
-		}
-		if (limits.cpu_quota_us)
-			write_or_fail(dir + "/cpu.max", strprintf("%llu %llu", (unsigned long long)*limits.cpu_quota_us,
-								  (unsigned long long)limits.cpu_period_us));
-		if (limits.pids_max) write_or_fail(dir + "/pids.max", std::to_string(*limits.pids_max));
-		return cg;
-	}
-
-	// v1: one directory per hierarchy; cpu and cpuacct may share one.
-	cg.version_ = 1;
+		if (!site.available.count(r)) use_v2 = false;
+	if (use_v2) return cgfs::make_v2(site, id, required);
 	for (auto& r : required)
 		if (!v1.count(r))
 			fail(strprintf("cgroup: the %s controller is mounted neither in cgroup v2 (%s) nor in v1", r.c_str(),
-				       v2 ? v2_parent.c_str() : "not mounted"));
-	std::map<std::string, std::string> mount_dir;  // mount point -> our dir
-	for (auto& [ctrl, m] : v1) {
-		auto it = mount_dir.find(m->mount_point);
-		if (it != mount_dir.end()) {
-			cg.controller_dir_[ctrl] = it->second;
-			continue;
-		}
-		std::string base = join_path(m->mount_point, parent.empty() ? own[ctrl] : parent);
-		std::string dir = base + "/" + name;
-		if (!exists(base)) {
-			if (!required.count(ctrl)) continue;
-			fail_errno("cgroup: parent " + base, ENOENT);
-		}
-		if (mkdir(dir.c_str(), 0755) != 0) {
-			int err = errno;
-			if (!required.count(ctrl) && err != EEXIST) {
-				BLOG_INFO("cgroup: cannot create %s: %s", dir.c_str(), strerror(err));
-				continue;
-			}
-			if (err == EEXIST)
-				fail(strprintf("cgroup: %s already exists: another jail with id %s runs, or one was killed "
-					       "(rmdir it)",
-					       dir.c_str(), id.c_str()));
-			fail(strprintf("cgroup: create %s: %s%s", dir.c_str(), strerror(err),
-				       err == EACCES || err == EPERM || err == EROFS ? delegation_hint().c_str() : ""));
-		}
-		cg.dirs_.push_back(dir);
-		mount_dir[m->mount_point] = dir;
-		cg.controller_dir_[ctrl] = dir;
-	}
-	if (limits.memory_bytes) {
-		const std::string& d = cg.controller_dir_.at("memory");
-		write_or_fail(d + "/memory.limit_in_bytes", std::to_string(*limits.memory_bytes));
-		if (exists(d + "/memory.memsw.limit_in_bytes"))
-			write_or_fail(d + "/memory.memsw.limit_in_bytes", std::to_string(*limits.memory_bytes));
-	}
-	if (limits.cpu_quota_us) {
-		const std::string& d = cg.controller_dir_.at("cpu");
-		write_or_fail(d + "/cpu.cfs_period_us", std::to_string(limits.cpu_period_us));
-		write_or_fail(d + "/cpu.cfs_quota_us", std::to_string(*limits.cpu_quota_us));
-	}
-	if (limits.pids_max) write_or_fail(cg.controller_dir_.at("pids") + "/pids.max", std::to_string(*limits.pids_max));
+				       v2 ? site.parent.c_str() : "not mounted"));
+	return cgfs::make_v1(v1, id, required);
+}
+
+std::unique_ptr<Cgroup> Cgroup::create(const std::string& id, const std::string& parent, const CgroupLimits& limits) {
+	auto cg = make_cgroup(CgroupHost::current(), id, parent, required_controllers(limits));
+	cg->set_limits(limits);
 	return cg;
-}
-
-void Cgroup::add(pid_t pid) const {
-	for (auto& d : dirs_) {
-		int err = write_ctl(d + "/cgroup.procs", std::to_string(pid));
-		if (err != 0)
-			fail(strprintf("cgroup: move pid %d into %s: %s%s", static_cast<int>(pid), d.c_str(), strerror(err),
-				       err == EACCES || err == EPERM ? delegation_hint().c_str() : ""));
-	}
-}
-
-CgroupStats Cgroup::stats() const {
-	CgroupStats s;
-	s.version = version_;
-	if (dirs_.empty()) return s;
-	if (version_ == 2) {
-		const std::string& d = dirs_[0];
-		s.memory_peak_bytes = read_u64(d + "/memory.peak");
-		s.memory_max_bytes = read_u64(d + "/memory.max");
-		if (auto t = try_read(d + "/cpu.stat")) {
-			auto k = parse_keyed(*t);
-			auto get = [&](const char* key) -> std::optional<uint64_t> {
-				auto it = k.find(key);
-				if (it == k.end()) return std::nullopt;
-				return it->second;
-			};
-			s.cpu_usage_usec = get("usage_usec");
-			s.cpu_user_usec = get("user_usec");
-			s.cpu_system_usec = get("system_usec");
-			s.nr_throttled = get("nr_throttled");
-		}
-		s.pids_max = read_u64(d + "/pids.max");
-		return s;
-	}
-	auto dir = [&](const char* c) -> std::string {
-		auto it = controller_dir_.find(c);
-		return it == controller_dir_.end() ? std::string() : it->second;
-	};
-	if (auto d = dir("memory"); !d.empty()) {
-		s.memory_peak_bytes = read_u64(d + "/memory.max_usage_in_bytes");
-		s.memory_max_bytes = read_u64(d + "/memory.limit_in_bytes");
-	}
-	if (auto d = dir("cpuacct"); !d.empty()) {
-		if (auto ns = read_u64(d + "/cpuacct.usage")) s.cpu_usage_usec = *ns / 1000;
-		if (auto ns = read_u64(d + "/cpuacct.usage_user")) s.cpu_user_usec = *ns / 1000;
-		if (auto ns = read_u64(d + "/cpuacct.usage_sys")) s.cpu_system_usec = *ns / 1000;
-	}
-	if (auto d = dir("cpu"); !d.empty())
-		if (auto t = try_read(d + "/cpu.stat")) {
-			auto k = parse_keyed(*t);
-			if (k.count("nr_throttled")) s.nr_throttled = k["nr_throttled"];
-		}
-	if (auto d = dir("pids"); !d.empty()) s.pids_max = read_u64(d + "/pids.max");
-	return s;
-}
-
-void Cgroup::remove() {
-	std::string failed;
-	for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
-		const std::string& d = *it;
-		if (!kill_and_wait(d)) {
-			failed += " " + d + " (processes remain)";
-			continue;
-		}
-		bool gone = false;
-		for (int i = 0; i < 200 && !gone; i++) {
-			if (rmdir(d.c_str()) == 0 || errno == ENOENT)
-				gone = true;
-			else if (errno == EBUSY)
-				std::this_thread::sleep_for(std::chrono::milliseconds(10));
-			else
-				break;
-		}
-		if (!gone) failed += " " + d + " (" + strerror(errno) + ")";
-	}
-	dirs_.clear();
-	controller_dir_.clear();
-	if (!leaf_.empty()) {
-		// Controllers off again, or home_ could not take a process back.
-		for (auto it = enabled_.rbegin(); it != enabled_.rend(); ++it)
-			if (int err = write_ctl(home_ + "/cgroup.subtree_control", "-" + *it); err != 0)
-				BLOG_INFO("cgroup: disable %s in %s: %s", it->c_str(), home_.c_str(), strerror(err));
-		if (int err = write_ctl(home_ + "/cgroup.procs", std::to_string(getpid())); err != 0)
-			failed += " " + leaf_ + " (moving back to " + home_ + ": " + strerror(err) + ")";
-		else if (rmdir(leaf_.c_str()) != 0)
-			failed += " " + leaf_ + " (" + strerror(errno) + ")";
-		leaf_.clear();
-		enabled_.clear();
-	}
-	if (!failed.empty()) fail("cgroup: could not remove" + failed);
 }
 
 }  // namespace bencher::jail

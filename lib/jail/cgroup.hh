@@ -1,15 +1,17 @@
 // cgroup.hh: the jail's own cgroup: created below the jailer's cgroup (or
 // --parent-cgroup), limits written before the child may run, figures read
 // back for --stats-out, leftovers killed and the directory removed at the
-// end. cgroup v2 first; v1 controllers (cpu, cpuacct, memory, pids) on
-// hybrid hosts whose v2 tree has no controllers.
+// end. One interface over cgroup v2 and the v1 controllers (cpu, cpuacct,
+// memory, pids) of hybrid hosts whose v2 tree has no controllers.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,35 +49,41 @@ std::map<std::string, uint64_t> parse_keyed(std::string_view text);
 // A limit file's value: nullopt for "max" or v1's "unlimited" (close to 2^63).
 std::optional<uint64_t> parse_limit(std::string_view text);
 
+// The jail's cgroup, in whichever hierarchy holds the controllers: CgroupV2
+// (cgroup_v2.cc) or CgroupV1 (cgroup_v1.cc), chosen by a probe of the host.
+// Destroying one removes it, as remove() does, logging instead of throwing.
 class Cgroup {
 public:
-	// Creates "jail-ID" below the parent and writes the limits.
-	static Cgroup create(const std::string& id, const std::string& parent, const CgroupLimits& limits);
-	Cgroup() = default;
-	Cgroup(Cgroup&& o) noexcept { *this = std::move(o); }
-	Cgroup& operator=(Cgroup&& o) noexcept;
-	Cgroup(const Cgroup&) = delete;
-	Cgroup& operator=(const Cgroup&) = delete;
-	~Cgroup();
+	// Probes this host, creates "ID" below the parent (the jailer's own
+	// cgroup when empty) and writes the limits.
+	static std::unique_ptr<Cgroup> create(const std::string& id, const std::string& parent, const CgroupLimits& limits);
+	virtual ~Cgroup() = default;
 
-	int version() const { return version_; }
+	virtual int version() const = 0;
 	// One directory per hierarchy (one for v2).
-	const std::vector<std::string>& dirs() const { return dirs_; }
+	virtual const std::vector<std::string>& dirs() const = 0;
+	// cpu, memory and pids limits; the controllers must have been required.
+	virtual void set_limits(const CgroupLimits& limits) = 0;
 	// Moves a process in (every hierarchy).
-	void add(pid_t pid) const;
-	CgroupStats stats() const;
-	// Kills whatever still runs inside and removes the directories. Called
-	// by the destructor too; errors there are logged, not thrown.
-	void remove();
-
-private:
-	int version_ = 0;
-	std::vector<std::string> dirs_;
-	std::map<std::string, std::string> controller_dir_;  // v1: controller -> dir
-	// v2, jailer alone in its cgroup: it moved itself into leaf_ so that
-	// home_ may enable controllers; undone by remove().
-	std::string home_, leaf_;
-	std::vector<std::string> enabled_;
+	virtual void add(pid_t pid) const = 0;
+	virtual CgroupStats stats() const = 0;
+	// Kills whatever still runs inside and removes the directories.
+	virtual void remove() = 0;
 };
+
+// The host as the probe sees it: its mounts and the jailer's own cgroups.
+struct CgroupHost {
+	std::vector<MountEntry> mounts;
+	std::map<std::string, std::string> own;  // parse_proc_cgroup of /proc/self/cgroup
+	static CgroupHost current();
+};
+
+// The controllers the limits need ("cpu", "memory", "pids").
+std::set<std::string> required_controllers(const CgroupLimits& limits);
+
+// The probe: v2 when its tree offers every required controller (or there is
+// no v1 to fall back on), else v1. Creates "ID" without limits.
+std::unique_ptr<Cgroup> make_cgroup(const CgroupHost& host, const std::string& id, const std::string& parent,
+				    const std::set<std::string>& required);
 
 }  // namespace bencher::jail

@@ -72,6 +72,64 @@ std::vector<std::string> split_path_list(const std::string& s) {
 	return out;
 }
 
+std::string read_interp(const Reader& r, const Elf64_Phdr& p) {
+	const std::string& name = r.name;
+	if (p.p_filesz < 2 || p.p_filesz > kMaxString) fail(strprintf("%s: bad PT_INTERP size", name.c_str()));
+	std::string s(p.p_filesz, '\0');
+	r.read(s.data(), s.size(), p.p_offset, "PT_INTERP");
+	if (s.back() != '\0' || std::strlen(s.c_str()) != s.size() - 1 || s[0] != '/')
+		fail(strprintf("%s: malformed PT_INTERP", name.c_str()));
+	s.pop_back();
+	return s;
+}
+
+// What the dynamic section refers to: the string table (an address) and
+// the offsets of the strings in it.
+struct DynamicRefs {
+	uint64_t strtab = 0, strsz = 0;
+	bool have_strtab = false;
+	std::vector<uint64_t> needed, rpath, runpath;
+};
+
+DynamicRefs read_dynamic(const Reader& r, const Elf64_Phdr& dyn) {
+	const std::string& name = r.name;
+	if (dyn.p_filesz > kMaxDynamic) fail(strprintf("%s: dynamic section too large", name.c_str()));
+	std::vector<Elf64_Dyn> d(dyn.p_filesz / sizeof(Elf64_Dyn));
+	if (!d.empty()) r.read(d.data(), d.size() * sizeof(Elf64_Dyn), dyn.p_offset, "dynamic section");
+	DynamicRefs refs;
+	for (const Elf64_Dyn& e : d) {
+		if (e.d_tag == DT_NULL) break;
+		switch (e.d_tag) {
+		case DT_STRTAB: refs.strtab = e.d_un.d_ptr; refs.have_strtab = true; break;
+		case DT_STRSZ: refs.strsz = e.d_un.d_val; break;
+		case DT_NEEDED:
+			if (refs.needed.size() >= kMaxNeeded) fail(strprintf("%s: too many DT_NEEDED entries", name.c_str()));
+			refs.needed.push_back(e.d_un.d_val);
+			break;
+		case DT_RPATH: refs.rpath.push_back(e.d_un.d_val); break;
+		case DT_RUNPATH: refs.runpath.push_back(e.d_un.d_val); break;
+		default: break;
+		}
+	}
+	return refs;
+}
+
+// DT_STRTAB is an address: the file offset of the PT_LOAD segment holding
+// it, checked to leave the whole table inside the file.
+uint64_t strtab_offset(const Reader& r, const std::vector<Elf64_Phdr>& ph, const DynamicRefs& refs) {
+	const std::string& name = r.name;
+	if (!refs.have_strtab) fail(strprintf("%s: dynamic section without DT_STRTAB", name.c_str()));
+	for (const Elf64_Phdr& p : ph) {
+		if (p.p_type != PT_LOAD || refs.strtab < p.p_vaddr || refs.strtab - p.p_vaddr >= p.p_filesz) continue;
+		uint64_t off = p.p_offset + (refs.strtab - p.p_vaddr);
+		if (off < p.p_offset) fail(strprintf("%s: DT_STRTAB overflows", name.c_str()));
+		if (refs.strsz == 0 || refs.strsz > r.size || off > r.size - refs.strsz)
+			fail(strprintf("%s: string table lies outside the file", name.c_str()));
+		return off;
+	}
+	fail(strprintf("%s: DT_STRTAB is outside every loaded segment", name.c_str()));
+}
+
 }  // namespace
 
 ElfInfo parse_elf(const PreadFn& pread_fn, uint64_t file_size, const std::string& name) {
@@ -88,58 +146,16 @@ ElfInfo parse_elf(const PreadFn& pread_fn, uint64_t file_size, const std::string
 	ElfInfo info;
 	const Elf64_Phdr* dyn = nullptr;
 	for (const Elf64_Phdr& p : ph) {
-		if (p.p_type == PT_INTERP) {
-			if (p.p_filesz < 2 || p.p_filesz > kMaxString) fail(strprintf("%s: bad PT_INTERP size", name.c_str()));
-			std::string s(p.p_filesz, '\0');
-			r.read(s.data(), s.size(), p.p_offset, "PT_INTERP");
-			if (s.back() != '\0' || std::strlen(s.c_str()) != s.size() - 1 || s[0] != '/')
-				fail(strprintf("%s: malformed PT_INTERP", name.c_str()));
-			s.pop_back();
-			info.interp = s;
-		} else if (p.p_type == PT_DYNAMIC) {
-			dyn = &p;
-		}
+		if (p.p_type == PT_INTERP) info.interp = read_interp(r, p);
+		else if (p.p_type == PT_DYNAMIC) dyn = &p;
 	}
 	if (dyn == nullptr) return info;
-	if (dyn->p_filesz > kMaxDynamic) fail(strprintf("%s: dynamic section too large", name.c_str()));
-	std::vector<Elf64_Dyn> d(dyn->p_filesz / sizeof(Elf64_Dyn));
-	if (!d.empty()) r.read(d.data(), d.size() * sizeof(Elf64_Dyn), dyn->p_offset, "dynamic section");
-
-	uint64_t strtab = 0, strsz = 0;
-	bool have_strtab = false;
-	std::vector<uint64_t> needed, rpath, runpath;
-	for (const Elf64_Dyn& e : d) {
-		if (e.d_tag == DT_NULL) break;
-		switch (e.d_tag) {
-		case DT_STRTAB: strtab = e.d_un.d_ptr; have_strtab = true; break;
-		case DT_STRSZ: strsz = e.d_un.d_val; break;
-		case DT_NEEDED:
-			if (needed.size() >= kMaxNeeded) fail(strprintf("%s: too many DT_NEEDED entries", name.c_str()));
-			needed.push_back(e.d_un.d_val);
-			break;
-		case DT_RPATH: rpath.push_back(e.d_un.d_val); break;
-		case DT_RUNPATH: runpath.push_back(e.d_un.d_val); break;
-		default: break;
-		}
-	}
-	if (needed.empty() && rpath.empty() && runpath.empty()) return info;
-	if (!have_strtab) fail(strprintf("%s: dynamic section without DT_STRTAB", name.c_str()));
-	// DT_STRTAB is an address: find the PT_LOAD segment holding it.
-	uint64_t str_off = 0;
-	bool mapped = false;
-	for (const Elf64_Phdr& p : ph) {
-		if (p.p_type != PT_LOAD || strtab < p.p_vaddr || strtab - p.p_vaddr >= p.p_filesz) continue;
-		str_off = p.p_offset + (strtab - p.p_vaddr);
-		if (str_off < p.p_offset) fail(strprintf("%s: DT_STRTAB overflows", name.c_str()));
-		mapped = true;
-		break;
-	}
-	if (!mapped) fail(strprintf("%s: DT_STRTAB is outside every loaded segment", name.c_str()));
-	if (strsz == 0 || strsz > file_size || str_off > file_size - strsz)
-		fail(strprintf("%s: string table lies outside the file", name.c_str()));
+	DynamicRefs refs = read_dynamic(r, *dyn);
+	if (refs.needed.empty() && refs.rpath.empty() && refs.runpath.empty()) return info;
+	uint64_t str_off = strtab_offset(r, ph, refs);
 	auto string_at = [&](uint64_t off) {
-		if (off >= strsz) fail(strprintf("%s: string offset outside the string table", name.c_str()));
-		size_t len = std::min<uint64_t>(strsz - off, kMaxString + 1);
+		if (off >= refs.strsz) fail(strprintf("%s: string offset outside the string table", name.c_str()));
+		size_t len = std::min<uint64_t>(refs.strsz - off, kMaxString + 1);
 		std::string s(len, '\0');
 		r.read(s.data(), len, str_off + off, "dynamic string");
 		size_t nul = s.find('\0');
@@ -147,16 +163,16 @@ ElfInfo parse_elf(const PreadFn& pread_fn, uint64_t file_size, const std::string
 		s.resize(nul);
 		return s;
 	};
-	for (uint64_t off : needed) {
+	for (uint64_t off : refs.needed) {
 		std::string s = string_at(off);
 		if (s.empty()) fail(strprintf("%s: empty DT_NEEDED name", name.c_str()));
 		info.needed.push_back(s);
 	}
-	for (uint64_t off : rpath)
+	for (uint64_t off : refs.rpath)
 		for (auto& p : split_path_list(string_at(off))) info.rpath.push_back(p);
-	for (uint64_t off : runpath)
+	for (uint64_t off : refs.runpath)
 		for (auto& p : split_path_list(string_at(off))) info.runpath.push_back(p);
-	info.has_runpath = !runpath.empty();
+	info.has_runpath = !refs.runpath.empty();
 	return info;
 }
 

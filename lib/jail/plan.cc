@@ -70,6 +70,79 @@ bool valid_id(const std::string& id) {
 	return true;
 }
 
+namespace {
+
+void apply_limits(Limits& l, json::Object o) {
+	if (auto v = o.opt_integer("cpu_quota_us", 1000, 1000000000)) l.cpu_quota_us = *v;
+	if (auto v = o.opt_integer("cpu_period_us", 1000, 1000000)) l.cpu_period_us = *v;
+	if (auto v = o.opt_integer("memory_bytes", 1 << 20, INT64_MAX)) l.memory_bytes = *v;
+	if (auto v = o.opt_integer("pids_max", 1, 4194304)) l.pids_max = *v;
+	if (auto v = o.opt_integer("max_fds", 3, 1 << 20)) l.max_fds = *v;
+	if (auto v = o.opt_integer("max_procs", 1, 4194304)) l.max_procs = *v;
+	if (auto v = o.opt_integer("max_file_bytes", 0, INT64_MAX)) l.max_file_bytes = *v;
+	o.finish();
+}
+
+void apply_namespaces(Namespaces& ns, json::Object o) {
+	for (auto [key, flag] : {std::pair{"user", &ns.user}, {"pid", &ns.pid}, {"mount", &ns.mount},
+				 {"network", &ns.network}, {"uts", &ns.uts}, {"ipc", &ns.ipc}, {"cgroup", &ns.cgroup}})
+		if (auto v = o.opt_boolean(key)) *flag = *v;
+	o.finish();
+}
+
+BindMount bind_from(json::Object& m) {
+	BindMount b;
+	b.source = m.str("source");
+	b.dest = m.str("dest");
+	b.read_only = m.opt_boolean("read_only").value_or(false);
+	return b;
+}
+
+FdSpec fd_from(json::Object& m) {
+	FdSpec f;
+	f.path = m.str("path");
+	f.fd = static_cast<int>(m.integer("fd", 0, 1 << 20));
+	f.read_write = m.opt_boolean("read_write").value_or(false);
+	return f;
+}
+
+// An array of objects, each read whole (unknown keys refused).
+template <typename T>
+std::vector<T> objects_from(const json::Array& a, T (*read)(json::Object&)) {
+	std::vector<T> out;
+	for (size_t i = 0; i < a.size(); i++) {
+		json::Object m = a.object_at(i);
+		out.push_back(read(m));
+		m.finish();
+	}
+	return out;
+}
+
+// "env": {"K": "V"} or [["K", "V"], ...].
+std::vector<std::pair<std::string, std::string>> env_from(json::Object& o, const std::string& pre) {
+	std::vector<std::pair<std::string, std::string>> env;
+	if (json_is_object(o.value("env").get())) {
+		for (auto& [k, v] : o.string_map("env")) env.emplace_back(k, v);
+	} else {
+		json::Array a = o.array("env");
+		check_list(a.size(), pre + "env");
+		for (size_t i = 0; i < a.size(); i++) {
+			json_t* pair = a.at(i).get();
+			if (!json_is_array(pair) || json_array_size(pair) != 2)
+				fail(strprintf("%s%s: expected a [\"NAME\", \"value\"] pair, got %s", pre.c_str(),
+					       a.path_at(i).c_str(),
+					       json_is_array(pair) ? "an array of another length" : json::type_name(pair)));
+			json::Array p(a.at(i), a.path_at(i));
+			env.emplace_back(p.str_at(0), p.str_at(1));
+		}
+	}
+	check_list(env.size(), pre + "env");
+	for (auto& [k, v] : env) check_env_key(k, pre + "env");
+	return env;
+}
+
+}  // namespace
+
 void apply_json(Plan& plan, const json::Value& doc, const std::string& source) {
 	json::Object o = json::root_object(doc, source);
 	const std::string pre = source + ": ";
@@ -82,49 +155,15 @@ void apply_json(Plan& plan, const json::Value& doc, const std::string& source) {
 	if (auto v = o.opt_str("jail_root")) plan.jail_root = *v;
 	if (auto v = o.opt_integer("uid", 0, kMaxId)) plan.uid = static_cast<uid_t>(*v);
 	if (auto v = o.opt_integer("gid", 0, kMaxId)) plan.gid = static_cast<gid_t>(*v);
-	if (auto l = o.opt_object("limits")) {
-		if (auto v = l->opt_integer("cpu_quota_us", 1000, 1000000000)) plan.limits.cpu_quota_us = *v;
-		if (auto v = l->opt_integer("cpu_period_us", 1000, 1000000)) plan.limits.cpu_period_us = *v;
-		if (auto v = l->opt_integer("memory_bytes", 1 << 20, INT64_MAX)) plan.limits.memory_bytes = *v;
-		if (auto v = l->opt_integer("pids_max", 1, 4194304)) plan.limits.pids_max = *v;
-		if (auto v = l->opt_integer("max_fds", 3, 1 << 20)) plan.limits.max_fds = *v;
-		if (auto v = l->opt_integer("max_procs", 1, 4194304)) plan.limits.max_procs = *v;
-		if (auto v = l->opt_integer("max_file_bytes", 0, INT64_MAX)) plan.limits.max_file_bytes = *v;
-		l->finish();
-	}
-	if (auto n = o.opt_object("namespaces")) {
-		Namespaces& ns = plan.namespaces;
-		for (auto [key, flag] : {std::pair{"user", &ns.user}, {"pid", &ns.pid}, {"mount", &ns.mount},
-					 {"network", &ns.network}, {"uts", &ns.uts}, {"ipc", &ns.ipc},
-					 {"cgroup", &ns.cgroup}})
-			if (auto v = n->opt_boolean(key)) *flag = *v;
-		n->finish();
-	}
+	if (auto l = o.opt_object("limits")) apply_limits(plan.limits, *l);
+	if (auto n = o.opt_object("namespaces")) apply_namespaces(plan.namespaces, *n);
 	if (auto a = o.opt_array("bind_mounts")) {
 		check_list(a->size(), pre + "bind_mounts");
-		plan.bind_mounts.clear();
-		for (size_t i = 0; i < a->size(); i++) {
-			json::Object m = a->object_at(i);
-			BindMount b;
-			b.source = m.str("source");
-			b.dest = m.str("dest");
-			b.read_only = m.opt_boolean("read_only").value_or(false);
-			m.finish();
-			plan.bind_mounts.push_back(b);
-		}
+		plan.bind_mounts = objects_from(*a, bind_from);
 	}
 	if (auto a = o.opt_array("fds")) {
 		check_list(a->size(), pre + "fds");
-		plan.fds.clear();
-		for (size_t i = 0; i < a->size(); i++) {
-			json::Object m = a->object_at(i);
-			FdSpec f;
-			f.path = m.str("path");
-			f.fd = static_cast<int>(m.integer("fd", 0, 1 << 20));
-			f.read_write = m.opt_boolean("read_write").value_or(false);
-			m.finish();
-			plan.fds.push_back(f);
-		}
+		plan.fds = objects_from(*a, fd_from);
 	}
 	if (auto a = o.opt_array("keep_fds")) {
 		check_list(a->size(), pre + "keep_fds");
@@ -132,27 +171,7 @@ void apply_json(Plan& plan, const json::Value& doc, const std::string& source) {
 		for (size_t i = 0; i < a->size(); i++) plan.keep_fds.push_back(static_cast<int>(a->integer_at(i, 0, 1 << 20)));
 	}
 	if (auto v = o.opt_str("workdir")) plan.workdir = *v;
-	if (o.has("env")) {
-		json::Value env = o.value("env");
-		plan.env.clear();
-		if (json_is_object(env.get())) {
-			for (auto& [k, v] : o.string_map("env")) plan.env.emplace_back(k, v);
-		} else {
-			json::Array a = o.array("env");
-			check_list(a.size(), pre + "env");
-			for (size_t i = 0; i < a.size(); i++) {
-				json_t* pair = a.at(i).get();
-				if (!json_is_array(pair) || json_array_size(pair) != 2)
-					fail(strprintf("%s%s: expected a [\"NAME\", \"value\"] pair, got %s", pre.c_str(),
-						       a.path_at(i).c_str(),
-						       json_is_array(pair) ? "an array of another length" : json::type_name(pair)));
-				json::Array p(a.at(i), a.path_at(i));
-				plan.env.emplace_back(p.str_at(0), p.str_at(1));
-			}
-		}
-		check_list(plan.env.size(), pre + "env");
-		for (auto& [k, v] : plan.env) check_env_key(k, pre + "env");
-	}
+	if (o.has("env")) plan.env = env_from(o, pre);
 	if (auto v = o.opt_str("hostname")) plan.hostname = *v;
 	if (auto v = o.opt_boolean("cgroup")) plan.use_cgroup = *v;
 	if (auto v = o.opt_str("parent_cgroup")) plan.parent_cgroup = *v;

@@ -66,6 +66,22 @@ cgroup_procs_is() {
 	[ "$(wc -l < "$1/cgroup.procs")" -eq "$2" ]
 }
 
+# signal_jail SIGNAL CGDIR COMMAND...: starts COMMAND (a jailer running a long
+# sleep) in the background, waits until the jail's cgroup CGDIR holds its
+# PID 1 and the program, sends the jailer SIGNAL and sets $st to its status.
+# shellcheck disable=SC2034 # st is read by the calling test
+signal_jail() {
+	local sig=$1 dir=$2 pid
+	shift 2
+	"$@" &
+	pid=$!
+	wait_for test -e "$dir/cgroup.procs"
+	wait_for cgroup_procs_is "$dir" 2
+	kill -"$sig" "$pid"
+	st=0
+	wait "$pid" || st=$?
+}
+
 # A JSON field of a flat document (numbers only).
 json_field() {
 	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"

@@ -267,17 +267,10 @@ teardown() {
 @test "SIGTERM to the jailer ends the child and leaves no cgroup, mount or jail root" {
 	mounts_before=$(wc -l < /proc/self/mountinfo)
 	root=$BATS_TEST_TMPDIR/newroot
-	"${J[@]}" --jail-root "$root" --memory 64M --exec "$BUSYBOX" -- sleep 100 &
-	pid=$!
 	ctrl=memory
 	[ "$(host_cgroup_version)" = 2 ] && ctrl=
 	dir=$(jail_cg_dir "$ctrl")
-	wait_for test -e "$dir/cgroup.procs"
-	wait_for grep -q . "$dir/cgroup.procs"
-	wait_for cgroup_procs_is "$dir" 2
-	kill -TERM "$pid"
-	st=0
-	wait "$pid" || st=$?
+	signal_jail TERM "$dir" "${J[@]}" --jail-root "$root" --memory 64M --exec "$BUSYBOX" -- sleep 100
 	assert_eq 143 "$st" "status"
 	[ ! -e "$dir" ] || die "cgroup $dir left behind"
 	for d in /sys/fs/cgroup/*/"$ID"; do [ ! -e "$d" ] || die "$d left behind"; done
@@ -286,14 +279,7 @@ teardown() {
 }
 
 @test "SIGINT is forwarded too" {
-	"${J[@]}" --exec "$BUSYBOX" -- sleep 100 &
-	pid=$!
-	dir=$(jail_cg_dir pids)
-	wait_for test -e "$dir/cgroup.procs"
-	wait_for cgroup_procs_is "$dir" 2
-	kill -INT "$pid"
-	st=0
-	wait "$pid" || st=$?
+	signal_jail INT "$(jail_cg_dir pids)" "${J[@]}" --exec "$BUSYBOX" -- sleep 100
 	assert_eq 130 "$st"
 }
 

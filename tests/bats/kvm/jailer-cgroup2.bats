@@ -97,13 +97,7 @@ teardown() {
 @test "v2: SIGTERM leaves no cgroup, mount or jail root behind" {
 	mounts_before=$(wc -l < /proc/self/mountinfo)
 	root=$BATS_TEST_TMPDIR/newroot
-	"$JAILER" "${SHARE[@]}" --id "$ID" --jail-root "$root" --memory 64M --exec "$BUSYBOX" -- sleep 100 &
-	pid=$!
-	wait_for test -e "$CG/$ID/cgroup.procs"
-	wait_for cgroup_procs_is "$CG/$ID" 2
-	kill -TERM "$pid"
-	st=0
-	wait "$pid" || st=$?
+	signal_jail TERM "$CG/$ID" "$JAILER" "${SHARE[@]}" --id "$ID" --jail-root "$root" --memory 64M --exec "$BUSYBOX" -- sleep 100
 	assert_eq 143 "$st"
 	[ ! -e "$CG/$ID" ] || die "cgroup left behind"
 	[ ! -e "$root" ] || die "jail root left behind"

@@ -7,22 +7,11 @@
 
 #include "common/error.hh"
 #include "common/fd.hh"
+#include "error_of.hh"
 
 using bencher::Error;
+using bencher::test::error_of;
 namespace json = bencher::json;
-
-namespace {
-
-std::string error_of(const std::function<void()>& fn) {
-	try {
-		fn();
-	} catch (const Error& e) {
-		return e.what();
-	}
-	return "(no error)";
-}
-
-}  // namespace
 
 TEST(Json, TypedReader) {
 	auto v = json::parse(R"({"id":"vm1","vcpus":4,"ratio":0.5,"on":true,

@@ -12,20 +12,13 @@
 
 #include "common/error.hh"
 #include "common/fd.hh"
+#include "../common/error_of.hh"
 
 using bencher::Error;
+using bencher::test::error_of;
 namespace jail = bencher::jail;
 
 namespace {
-
-std::string error_of(const std::function<void()>& fn) {
-	try {
-		fn();
-	} catch (const Error& e) {
-		return e.what();
-	}
-	return "(no error)";
-}
 
 // A small, valid dynamic ELF: PT_LOAD over the whole file, PT_INTERP,
 // PT_DYNAMIC with two DT_NEEDED and a DT_RUNPATH.

@@ -8,21 +8,14 @@
 
 #include "common/error.hh"
 #include "common/json.hh"
+#include "../common/error_of.hh"
 
 using bencher::Error;
+using bencher::test::error_of;
 namespace jail = bencher::jail;
 namespace json = bencher::json;
 
 namespace {
-
-std::string error_of(const std::function<void()>& fn) {
-	try {
-		fn();
-	} catch (const Error& e) {
-		return e.what();
-	}
-	return "(no error)";
-}
 
 jail::Plan from_json(const std::string& text) {
 	jail::Plan p;
