@@ -297,7 +297,7 @@ std::optional<int> Runner::stream(pid_t child, UniqueFd& out, UniqueFd& err) {
 void Runner::exit_status(int st) {
 	if (WIFSIGNALED(st)) {
 		rec_.signal = WTERMSIG(st);
-		rec_.exit_code = 128 + rec_.signal;
+		rec_.exit_code = exit_codes::signal_code(rec_.signal);
 	} else {
 		rec_.exit_code = WEXITSTATUS(st);
 	}

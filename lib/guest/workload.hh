@@ -9,15 +9,16 @@
 
 #include <string>
 
+#include "common/exit_codes.hh"
 #include "guest/cgroup.hh"
 #include "guest/sink.hh"
 #include "results/protocol.hh"
 
 namespace bencher::guest {
 
-constexpr int kSetupFailed = 125;  // user, workdir or cgroup could not be applied
-constexpr int kCannotExec = 126;   // found but not executable
-constexpr int kNotFound = 127;     // no such command
+constexpr int kSetupFailed = exit_codes::kInitSetupFailed;  // user, workdir or cgroup not applied
+constexpr int kCannotExec = exit_codes::kInitNotExecutable;  // found but not executable
+constexpr int kNotFound = exit_codes::kInitNotFound;         // no such command
 
 struct WorkloadSettings {
 	// In the guest: the working directory is created when missing, root's

@@ -25,6 +25,7 @@
 #include <set>
 
 #include "common/error.hh"
+#include "common/exit_codes.hh"
 #include "common/fd.hh"
 
 namespace bencher::jail {
@@ -236,7 +237,7 @@ void stub_main(Child& c) {
 
 int status_code(int st) {
 	if (WIFEXITED(st)) return WEXITSTATUS(st);
-	if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+	if (WIFSIGNALED(st)) return exit_codes::signal_code(WTERMSIG(st));
 	return kExitFailure;
 }
 

@@ -10,16 +10,18 @@
 #include <string>
 
 #include "common/digest.hh"
+#include "common/exit_codes.hh"
 #include "common/fd.hh"
 
 namespace bencher::oci {
 
-// oci-unpack's exit codes beyond 0/1/2 (documented in oci-unpack(1)).
+// oci-unpack's exit codes beyond 0/1/2: the toolchain's one table,
+// documented in bencher-exit(7).
 enum : int {
-	kExitNotFound = 3,   // image, tag, platform or blob not found
-	kExitIntegrity = 4,  // digest or size mismatch, truncated blob
-	kExitUnsafe = 5,     // hostile content: traversal, bombs, bad links
-	kExitRegistry = 6,   // registry or network failure
+	kExitNotFound = exit_codes::kOciNotFound,
+	kExitIntegrity = exit_codes::kOciIntegrity,
+	kExitUnsafe = exit_codes::kOciUnsafe,
+	kExitRegistry = exit_codes::kOciRegistry,
 };
 
 // A sequential byte source; read() returns 0 at the end.

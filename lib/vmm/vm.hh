@@ -9,15 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "common/exit_codes.hh"
 #include "vmm/config.hh"
 
 namespace bencher::vmm {
 
+// bencher-vmm's exit codes beyond 0/1/2: the toolchain's one table.
 enum VmExit : int {
-	kExitTimeout = 3,
-	kExitCancelled = 4,
-	kExitPanic = 5,
-	kExitFault = 6,
+	kExitTimeout = exit_codes::kVmmTimeout,
+	kExitCancelled = exit_codes::kVmmCancelled,
+	kExitPanic = exit_codes::kVmmPanic,
+	kExitFault = exit_codes::kVmmFault,
 };
 
 struct Report {
