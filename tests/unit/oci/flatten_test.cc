@@ -383,3 +383,42 @@ TEST(Flatten, TooManyEntries) {
 	EXPECT_EQ(exit_code_of([&] { run({many}, opt); }), kExitUnsafe);
 	EXPECT_EQ(exit_code_of([&] { run({{}, many}, opt); }), kExitUnsafe);
 }
+
+// Pass 2 reads a compressed upper layer from the copy pass 1 kept: every
+// blob is opened, so decompressed, once, and the rules still hold.
+TEST(Flatten, EachCompressedLayerIsDecompressedOnce) {
+	for (const char* f : {"gzip", "zstd"}) {
+		std::vector<std::vector<E>> spec = {
+		    {{"a", 'd'}, {"a/x", 'f', "1"}, {"t", 'f', "target"}, {"keep", 'f', "k"}},
+		    {{"a/.wh.x", 'f'}, {"l", 'h', "t"}, {"t", 'f', "new"}},
+		    {{".wh.keep", 'f'}, {"a/y", 'f', "2"}}};
+		std::vector<Layer> ls;
+		auto opens = std::make_shared<std::vector<int>>(spec.size(), 0);
+		for (size_t i = 0; i < spec.size(); i++) {
+			Layer l = layer_of(make_tar(spec[i], f));
+			auto inner = l.open;
+			l.open = [inner, opens, i] {
+				(*opens)[i]++;
+				return inner();
+			};
+			ls.push_back(std::move(l));
+		}
+		std::string out;
+		archive* w = archive_write_new();
+		archive_write_set_format_pax_restricted(w);
+		archive_write_open2(
+		    w, &out, nullptr,
+		    [](archive*, void* ud, const void* buf, size_t n) -> la_ssize_t {
+			    static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), n);
+			    return static_cast<la_ssize_t>(n);
+		    },
+		    nullptr, nullptr);
+		FlattenStats st = flatten(ls, w, {});
+		archive_write_close(w);
+		archive_write_free(w);
+		EXPECT_EQ(*opens, (std::vector<int>{1, 1, 1})) << f;
+		// a, l (carrying the old t's data), t, a/y
+		EXPECT_EQ(st.entries_out, 4u) << f;
+		EXPECT_EQ(st.bytes_out, std::string("target").size() + 3 + 1) << f;
+	}
+}
