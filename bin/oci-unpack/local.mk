@@ -5,13 +5,14 @@ lib_liboci_a_SOURCES = \
 	lib/oci/flatten.cc lib/oci/flatten.hh \
 	lib/oci/image.cc lib/oci/image.hh \
 	lib/oci/registry.cc lib/oci/registry.hh \
-	lib/oci/source.cc lib/oci/source.hh
+	lib/oci/source.cc lib/oci/source.hh \
+	lib/oci/unpack.cc lib/oci/unpack.hh
 lib_liboci_a_CPPFLAGS = $(AM_CPPFLAGS) $(ARCHIVE_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 OCI_LIBS = lib/liboci.a $(BENCHER_COMMON_LIBS) $(ARCHIVE_LIBS) $(CURL_LIBS) -lpthread
 
 bin_PROGRAMS += oci-unpack
 oci_unpack_SOURCES = bin/oci-unpack/main.cc
-oci_unpack_CPPFLAGS = $(AM_CPPFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS)
+oci_unpack_CPPFLAGS = $(AM_CPPFLAGS)
 oci_unpack_LDADD = $(OCI_LIBS)
 
 TESTS += tests/bats/oci-unpack.bats
