@@ -763,6 +763,8 @@ private:
 
 std::string normalize_path(const std::string& raw, const std::string& what) {
 	if (raw.size() > kMaxPath) unsafe(what, raw.substr(0, 64) + "...", "path name too long");
+	// The root itself, as `umoci insert DIR /` names it: it reaches nothing outside.
+	if (!raw.empty() && raw.find_first_not_of('/') == std::string::npos) return "";
 	if (!raw.empty() && raw[0] == '/') unsafe(what, raw, "absolute path");
 	std::string out;
 	size_t i = 0;

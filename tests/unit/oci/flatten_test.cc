@@ -176,6 +176,9 @@ TEST(Normalize, Paths) {
 	EXPECT_EQ(normalize_path("./a//b/", "l"), "a/b");
 	EXPECT_EQ(normalize_path("a/./b", "l"), "a/b");
 	EXPECT_EQ(normalize_path("./", "l"), "");
+	EXPECT_EQ(normalize_path("/", "l"), "");
+	EXPECT_EQ(normalize_path("//", "l"), "");
+	EXPECT_EQ(exit_code_of([] { normalize_path("/a", "l"); }), kExitUnsafe);
 	EXPECT_EQ(exit_code_of([] { normalize_path("/etc/passwd", "l"); }), kExitUnsafe);
 	EXPECT_EQ(exit_code_of([] { normalize_path("a/../../b", "l"); }), kExitUnsafe);
 	EXPECT_EQ(exit_code_of([] { normalize_path("..", "l"); }), kExitUnsafe);
@@ -247,7 +250,7 @@ TEST(Flatten, EmptyLayers) {
 }
 
 TEST(Flatten, RootEntriesAndAufsMetadataDropped) {
-	V got = run({{{"./", 'd'}, {".wh..wh.plnk", 'd'}, {"a", 'f', "1"}}});
+	V got = run({{{"./", 'd'}, {"/", 'd'}, {".wh..wh.plnk", 'd'}, {"a", 'f', "1"}}});
 	EXPECT_EQ(got, (V{"a f 1"}));
 }
 
