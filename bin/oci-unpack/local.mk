@@ -2,6 +2,7 @@
 noinst_LIBRARIES += lib/liboci.a
 lib_liboci_a_SOURCES = \
 	lib/oci/blob.cc lib/oci/blob.hh \
+	lib/oci/estimate.cc lib/oci/estimate.hh \
 	lib/oci/flatten.cc lib/oci/flatten.hh \
 	lib/oci/image.cc lib/oci/image.hh \
 	lib/oci/registry.cc lib/oci/registry.hh \

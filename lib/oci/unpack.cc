@@ -13,6 +13,7 @@
 #include "common/fd.hh"
 #include "common/log.hh"
 #include "common/size.hh"
+#include "oci/estimate.hh"
 #include "oci/flatten.hh"
 #include "oci/registry.hh"
 #include "oci/source.hh"
@@ -37,6 +38,8 @@ const char kHelp[] =
     "      --config-out FILE   write the image config summary as JSON\n"
     "      --config-only       with --config-out: resolve the image and write its\n"
     "                          config summary only, reading no layer\n"
+    "      --estimate          with --config-out: add an estimate of the flattened\n"
+    "                          tree's size, for mkrootfs --estimate-from\n"
     "      --digest DIGEST     take the image with this manifest digest (or, for\n"
     "                          a classic docker-save image, config digest), as an\n"
     "                          earlier --config-out named it; a tag is not looked up\n"
@@ -129,6 +132,7 @@ UnpackOptions parse_args(int argc, char** argv) {
 	    .value("output-dir", 0, [&](const std::string& v) { o.output_dir = v; })
 	    .value("config-out", 0, [&](const std::string& v) { o.config_out = v; })
 	    .flag("config-only", 0, [&] { o.config_only = true; })
+	    .flag("estimate", 0, [&] { o.estimate = true; })
 	    .value("digest", 0, [&](const std::string& v) {
 		    try {
 			    check_digest_syntax(v, "--digest");
@@ -146,6 +150,7 @@ UnpackOptions parse_args(int argc, char** argv) {
 	o.image = args[0];
 	if (!o.output.empty() && !o.output_dir.empty()) fail_usage("--output and --output-dir exclude each other");
 	if (o.config_only && o.config_out.empty()) fail_usage("--config-only needs --config-out FILE");
+	if (o.estimate && o.config_out.empty()) fail_usage("--estimate needs --config-out FILE");
 	if (o.config_only && !(o.output.empty() && o.output_dir.empty()))
 		fail_usage("--config-only writes no tar stream: drop --output/--output-dir");
 	bool to_stdout = o.output.empty() && o.output_dir.empty() && !o.config_only;
@@ -183,6 +188,7 @@ void unpack(UnpackOptions o) {
 	FlattenOptions fo = flatten_options(o);
 	std::unique_ptr<Source> src = open_image(o);  // the layers read through it
 	ResolvedImage img = src->resolve(o.platform);
+	if (o.estimate) img.estimate = estimate_tree(img.layers);
 	if (o.config_only) {
 		// The runner's cache lookup: the digest and config, no layer read.
 		json::save_file(o.config_out, config_summary(img));

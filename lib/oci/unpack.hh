@@ -18,6 +18,7 @@ struct UnpackOptions {
 	Platform platform = host_platform();
 	bool insecure = false;
 	bool config_only = false;
+	bool estimate = false;  // the config summary carries estimate{bytes, entries}
 	uint64_t max_size = 0;
 	std::string image;
 };
