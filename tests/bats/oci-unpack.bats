@@ -117,6 +117,24 @@ image_with_layer() {
 	[ ! -e x.tar ]
 }
 
+@test "--estimate adds the flattened tree's size to --config-out, reading no layer" {
+	oci-unpack --config-out plain.json "$IMG" >flat.tar
+	oci-unpack --config-only --estimate --config-out est.json "$IMG"
+	# the documented keys, then the estimate
+	assert_eq "$(jq -c 'del(.estimate)' est.json)" "$(jq -c . plain.json)"
+	bytes=$(jq -r .estimate.bytes est.json)
+	entries=$(jq -r .estimate.entries est.json)
+	# every layer's tar, read from the gzip trailers: at least the flattened stream
+	[ "$bytes" -ge "$(stat -c %s flat.tar)" ]
+	[ "$bytes" -lt $(($(stat -c %s flat.tar) * 4)) ]
+	[ "$entries" -ge 1 ]
+	oci-unpack --estimate --config-out full.json "$IMG" >/dev/null
+	cmp est.json full.json
+	run oci-unpack --estimate "$IMG"
+	[ "$status" -eq 2 ]
+	assert_contains "$output" "--estimate needs --config-out FILE"
+}
+
 @test "--output-dir extracts the same tree" {
 	oci-unpack "$IMG" >out.tar
 	oci-unpack --output-dir tree --config-out cfg.json "$IMG"
