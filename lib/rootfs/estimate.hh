@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "rootfs/entry.hh"
 
@@ -31,6 +32,22 @@ struct Estimate {
 	void add_created(uint64_t inodes_, uint64_t blocks_);
 	uint64_t content_bytes() const;  // blocks + directory blocks, in bytes
 };
+
+// What oci-unpack --estimate says a tar stream will hold (its config
+// summary's "estimate": {"bytes": N, "entries": N}).
+struct StreamSize {
+	uint64_t bytes = 0;    // tar stream bytes, headers included
+	uint64_t entries = 0;
+};
+
+// Reads the estimate from an oci-unpack --config-out file.
+StreamSize load_stream_size(const std::string& path);
+
+// The counts a stream of that size needs at most, if its entry count is
+// not underestimated: file data is less than the tar bytes, and each entry
+// may need one block more (a file's last block, a directory's first, a slow
+// symlink's) and a directory entry; one in eight is taken for a directory.
+Estimate estimate_stream(const StreamSize& size);
 
 struct SizeRequest {
 	uint64_t size = 0;              // bytes; 0 = automatic

@@ -1,0 +1,13 @@
+// cli.hh: mkrootfs's command line, parsed and checked into BuildOptions;
+// the thin main in bin/mkrootfs hands them to build().
+#pragma once
+
+#include "rootfs/build.hh"
+
+namespace bencher::rootfs {
+
+// Parses argv and SOURCE_DATE_EPOCH (throws usage errors; --help/--version
+// throw ExitRequest).
+BuildOptions parse_args(int argc, char** argv);
+
+}  // namespace bencher::rootfs
