@@ -20,7 +20,8 @@ TESTS += tests/bats/oci-unpack.bats
 EXTRA_DIST += tests/bats/oci-unpack.bats tests/bats/images.bash bench/oci-unpack
 
 check_PROGRAMS += tests/unit/oci_test
-tests_unit_oci_test_SOURCES = tests/unit/oci/flatten_test.cc tests/unit/oci/image_test.cc tests/unit/oci/select_test.cc
+tests_unit_oci_test_SOURCES = tests/unit/oci/flatten_test.cc tests/unit/oci/image_test.cc tests/unit/oci/select_test.cc \
+	tests/unit/oci/test_util.hh
 tests_unit_oci_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_oci_test_LDADD = $(OCI_LIBS) $(GTEST_LIBS)
 TESTS += tests/unit/oci_test

@@ -12,9 +12,11 @@
 
 #include "common/error.hh"
 #include "oci/blob.hh"
+#include "test_util.hh"
 
 using namespace bencher;
 using namespace bencher::oci;
+using namespace bencher::oci::test;
 
 namespace {
 
@@ -35,13 +37,7 @@ std::string make_tar(const std::vector<E>& entries, const char* filter = nullptr
 	if (filter && std::strcmp(filter, "gzip") == 0) archive_write_add_filter_gzip(a);
 	if (filter && std::strcmp(filter, "zstd") == 0) archive_write_add_filter_zstd(a);
 	archive_write_set_bytes_in_last_block(a, 1);
-	archive_write_open2(
-	    a, &out, nullptr,
-	    [](archive*, void* ud, const void* buf, size_t n) -> la_ssize_t {
-		    static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), n);
-		    return static_cast<la_ssize_t>(n);
-	    },
-	    nullptr, nullptr);
+	open_to_string(a, &out);
 	for (const auto& e : entries) {
 		archive_entry* ae = archive_entry_new();
 		archive_entry_set_pathname(ae, e.path.c_str());
@@ -114,13 +110,7 @@ std::vector<std::string> run(const std::vector<std::vector<E>>& layers, FlattenO
 	std::string out;
 	archive* w = archive_write_new();
 	archive_write_set_format_pax_restricted(w);
-	archive_write_open2(
-	    w, &out, nullptr,
-	    [](archive*, void* ud, const void* buf, size_t n) -> la_ssize_t {
-		    static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), n);
-		    return static_cast<la_ssize_t>(n);
-	    },
-	    nullptr, nullptr);
+	open_to_string(w, &out);
 	try {
 		flatten(ls, w, opt);
 	} catch (...) {
@@ -159,16 +149,6 @@ std::vector<std::string> run(const std::vector<std::vector<E>>& layers, FlattenO
 }
 
 using V = std::vector<std::string>;
-
-int exit_code_of(const std::function<void()>& f, std::string* msg = nullptr) {
-	try {
-		f();
-	} catch (const Error& e) {
-		if (msg) *msg = e.what();
-		return e.exit_code();
-	}
-	return 0;
-}
 
 }  // namespace
 
@@ -260,13 +240,7 @@ TEST(Flatten, CompressedLayers) {
 		archive* w = archive_write_new();
 		archive_write_set_format_pax_restricted(w);
 		std::string out;
-		archive_write_open2(
-		    w, &out, nullptr,
-		    [](archive*, void* ud, const void* buf, size_t n) -> la_ssize_t {
-			    static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), n);
-			    return static_cast<la_ssize_t>(n);
-		    },
-		    nullptr, nullptr);
+		open_to_string(w, &out);
 		FlattenStats st = flatten(ls, w, {});
 		archive_write_close(w);
 		archive_write_free(w);
@@ -409,13 +383,7 @@ TEST(Flatten, EachCompressedLayerIsDecompressedOnce) {
 		std::string out;
 		archive* w = archive_write_new();
 		archive_write_set_format_pax_restricted(w);
-		archive_write_open2(
-		    w, &out, nullptr,
-		    [](archive*, void* ud, const void* buf, size_t n) -> la_ssize_t {
-			    static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), n);
-			    return static_cast<la_ssize_t>(n);
-		    },
-		    nullptr, nullptr);
+		open_to_string(w, &out);
 		FlattenStats st = flatten(ls, w, {});
 		archive_write_close(w);
 		archive_write_free(w);

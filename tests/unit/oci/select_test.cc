@@ -14,21 +14,13 @@
 #include "common/fd.hh"
 #include "oci/estimate.hh"
 #include "oci/source.hh"
+#include "test_util.hh"
 
 using namespace bencher;
 using namespace bencher::oci;
+using namespace bencher::oci::test;
 
 namespace {
-
-int code_of(const std::function<void()>& f, std::string* msg = nullptr) {
-	try {
-		f();
-	} catch (const Error& e) {
-		if (msg) *msg = e.what();
-		return e.exit_code();
-	}
-	return 0;
-}
 
 // `n` bytes of tar (one file of n - 1536 bytes), compressed by `filter`.
 std::string tar_blob(size_t n, const char* filter) {
@@ -38,13 +30,7 @@ std::string tar_blob(size_t n, const char* filter) {
 	if (std::strcmp(filter, "gzip") == 0) archive_write_add_filter_gzip(a);
 	if (std::strcmp(filter, "zstd") == 0) archive_write_add_filter_zstd(a);
 	archive_write_set_bytes_in_last_block(a, 1);
-	archive_write_open2(
-	    a, &out, nullptr,
-	    [](archive*, void* ud, const void* buf, size_t len) -> la_ssize_t {
-		    static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), len);
-		    return static_cast<la_ssize_t>(len);
-	    },
-	    nullptr, nullptr);
+	open_to_string(a, &out);
 	archive_entry* e = archive_entry_new();
 	archive_entry_set_pathname(e, "f");
 	archive_entry_set_filetype(e, AE_IFREG);
@@ -196,6 +182,6 @@ TEST(Select, ByDigestInALayout) {
 	EXPECT_EQ(cmd_of(open_local(l.dir.path(), "", l.other)), "other");
 	std::string msg;
 	std::string none = "sha256:" + std::string(64, '0');
-	EXPECT_EQ(code_of([&] { cmd_of(open_local(l.dir.path(), "", none)); }, &msg), kExitNotFound);
+	EXPECT_EQ(exit_code_of([&] { cmd_of(open_local(l.dir.path(), "", none)); }, &msg), kExitNotFound);
 	EXPECT_NE(msg.find("no manifest " + none), std::string::npos) << msg;
 }
