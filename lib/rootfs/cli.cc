@@ -5,6 +5,7 @@
 
 #include "common/cli.hh"
 #include "common/error.hh"
+#include "common/json.hh"
 #include "common/size.hh"
 
 namespace bencher::rootfs {
@@ -51,6 +52,19 @@ void parse_headroom(const std::string& v, SizeRequest& size) {
 }
 
 }  // namespace
+
+StreamSize load_stream_size(const std::string& path) {
+	json::Limits lim;
+	lim.max_bytes = 8u << 20;
+	json::Value v = json::load_file(path, lim);
+	json::Object root = json::root_object(v, path);
+	std::optional<json::Object> e = root.opt_object("estimate");
+	if (!e) fail(path + ": no estimate in it (oci-unpack --estimate --config-out FILE writes one)");
+	StreamSize s;
+	s.bytes = static_cast<uint64_t>(e->integer("bytes", 0, int64_t{1} << 50));
+	s.entries = static_cast<uint64_t>(e->integer("entries", 0, UINT32_MAX));
+	return s;
+}
 
 BuildOptions parse_args(int argc, char** argv) {
 	BuildOptions o;

@@ -5,9 +5,6 @@
 
 #include <algorithm>
 
-#include "common/error.hh"
-#include "common/json.hh"
-
 namespace bencher::rootfs {
 
 namespace {
@@ -75,19 +72,6 @@ uint64_t Estimate::content_bytes() const {
 	// Linear directories: entries never span blocks, so allow for slack.
 	uint64_t dir_blocks = dirs + div_up(dir_bytes * 5 / 4, kBlockSize - 12);
 	return (blocks + dir_blocks) * kBlockSize;
-}
-
-StreamSize load_stream_size(const std::string& path) {
-	json::Limits lim;
-	lim.max_bytes = 8u << 20;
-	json::Value v = json::load_file(path, lim);
-	json::Object root = json::root_object(v, path);
-	std::optional<json::Object> e = root.opt_object("estimate");
-	if (!e) fail(path + ": no estimate in it (oci-unpack --estimate --config-out FILE writes one)");
-	StreamSize s;
-	s.bytes = static_cast<uint64_t>(e->integer("bytes", 0, int64_t{1} << 50));
-	s.entries = static_cast<uint64_t>(e->integer("entries", 0, UINT32_MAX));
-	return s;
 }
 
 Estimate estimate_stream(const StreamSize& size) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
 #include "rootfs/entry.hh"
 
@@ -39,9 +38,6 @@ struct StreamSize {
 	uint64_t bytes = 0;    // tar stream bytes, headers included
 	uint64_t entries = 0;
 };
-
-// Reads the estimate from an oci-unpack --config-out file.
-StreamSize load_stream_size(const std::string& path);
 
 // The counts a stream of that size needs at most, if its entry count is
 // not underestimated: file data is less than the tar bytes, and each entry

@@ -1,5 +1,6 @@
 // Unit tests for lib/rootfs/estimate: the automatic size must always hold
-// the content (else the build fails), and follow --size/--headroom/--inodes.
+// the content (else the build fails), and follow --size/--headroom/--inodes;
+// a stream sized from oci-unpack's estimate, and reading it (cli.cc).
 #include "rootfs/estimate.hh"
 
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 
 #include "common/error.hh"
 #include "common/fd.hh"
+#include "rootfs/cli.hh"
 
 using namespace bencher::rootfs;
 
