@@ -2,13 +2,14 @@
 noinst_LIBRARIES += lib/librootfs.a
 lib_librootfs_a_SOURCES = \
 	lib/rootfs/build.cc lib/rootfs/build.hh \
+	lib/rootfs/cli.cc lib/rootfs/cli.hh \
 	lib/rootfs/dir_source.cc lib/rootfs/dir_source.hh \
 	lib/rootfs/entry.hh \
 	lib/rootfs/estimate.cc lib/rootfs/estimate.hh \
 	lib/rootfs/ext4_writer.cc lib/rootfs/ext4_writer.hh \
 	lib/rootfs/path.cc lib/rootfs/path.hh \
 	lib/rootfs/tar_source.cc lib/rootfs/tar_source.hh
-lib_librootfs_a_CPPFLAGS = $(AM_CPPFLAGS) $(EXT2FS_CFLAGS) $(ARCHIVE_CFLAGS)
+lib_librootfs_a_CPPFLAGS = $(AM_CPPFLAGS) $(EXT2FS_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS)
 ROOTFS_LIBS = lib/librootfs.a $(BENCHER_COMMON_LIBS) $(EXT2FS_LIBS) $(ARCHIVE_LIBS)
 
 bin_PROGRAMS += mkrootfs
@@ -20,7 +21,7 @@ tests_unit_rootfs_test_SOURCES = \
 	tests/unit/rootfs/estimate_test.cc \
 	tests/unit/rootfs/path_test.cc \
 	tests/unit/rootfs/writer_test.cc
-tests_unit_rootfs_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(EXT2FS_CFLAGS) $(ARCHIVE_CFLAGS)
+tests_unit_rootfs_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(EXT2FS_CFLAGS) $(ARCHIVE_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_rootfs_test_LDADD = $(ROOTFS_LIBS) $(GTEST_LIBS)
 TESTS += tests/unit/rootfs_test
 

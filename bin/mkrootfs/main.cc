@@ -1,79 +1,18 @@
 // mkrootfs: a tar stream or a directory to a bootable ext4 root file system,
 // written with libext2fs: no root, no mount, no intermediate directory.
 // Second stage of the pipeline: `oci-unpack IMAGE | mkrootfs -o rootfs.ext4`.
+// The logic lives in lib/rootfs/ (cli.hh for the command line).
 #include <clocale>
-#include <cstdio>
-#include <cstdlib>
 
-#include "common/cli.hh"
 #include "common/error.hh"
-#include "common/size.hh"
 #include "rootfs/build.hh"
-
-using namespace bencher;
-
-static const char kHelp[] =
-    "Usage: mkrootfs [OPTION]... -o IMAGE [SOURCE]\n"
-    "Write an ext4 root file system image from a tar stream or a directory.\n"
-    "SOURCE is a tar file (plain, gzip, bzip2, xz, zstd, lz4), a directory,\n"
-    "or '-' / nothing for a tar stream on stdin.\n"
-    "\n"
-    "  -o, --output IMAGE     the image file to write (replaced atomically)\n"
-    "      --init FILE        install FILE as /bencher/init (0755) and create\n"
-    "                         the mount points /proc /sys /dev /run /tmp\n"
-    "  -s, --size SIZE        file system size (default: content + headroom)\n"
-    "      --headroom SIZE|N% free space on top of the content (default 256M)\n"
-    "      --inodes N         number of inodes (default: automatic)\n"
-    "  -L, --label LABEL      volume label (up to 16 bytes)\n"
-    "  -U, --uuid UUID        file system UUID (default: random, or derived from\n"
-    "                         SOURCE_DATE_EPOCH when that is set)\n"
-    "      --no-journal       no journal\n"
-    "      --spool-dir DIR    where to spool a piped stream for sizing\n"
-    "                         (default: the output's directory)\n"
-    "      --log-level LEVEL  error, warn, info, debug\n"
-    "  -h, --help             this help\n"
-    "      --version          version\n"
-    "\n"
-    "SOURCE_DATE_EPOCH sets every time stamp mkrootfs creates; with --uuid the\n"
-    "image is byte-identical for the same input and options.\n"
-    "Exit status: 0 ok, 1 failure (the image is not written), 2 usage.\n";
+#include "rootfs/cli.hh"
 
 int main(int argc, char** argv) {
 	// libarchive converts UTF-8 pax names to the locale's charset.
 	std::setlocale(LC_CTYPE, "C.UTF-8");
-	return run_main("mkrootfs", [&] {
-		rootfs::BuildOptions o;
-		cli::Parser p({"mkrootfs", kHelp});
-		p.value("output", 'o', [&](const std::string& v) { o.output = v; });
-		p.value("init", 0, [&](const std::string& v) { o.init = v; });
-		p.value("size", 's', [&](const std::string& v) {
-			o.size.size = parse_size(v, "--size");
-			if (o.size.size < (4 << 20)) fail_usage("--size: at least 4M");
-		});
-		p.value("headroom", 0, [&](const std::string& v) {
-			if (!v.empty() && v.back() == '%') {
-				o.size.headroom_percent = static_cast<unsigned>(parse_uint(v.substr(0, v.size() - 1), "--headroom", 0, 10000));
-				if (!o.size.headroom_percent) o.size.headroom = 0;
-			} else {
-				o.size.headroom = parse_size(v, "--headroom");
-				o.size.headroom_percent = 0;
-			}
-		});
-		p.value("inodes", 0, [&](const std::string& v) { o.size.inodes = parse_uint(v, "--inodes", 64, UINT32_MAX / 2); });
-		p.value("label", 'L', [&](const std::string& v) {
-			if (v.size() > 16) fail_usage("--label: at most 16 bytes");
-			o.label = v;
-		});
-		p.value("uuid", 'U', [&](const std::string& v) { o.uuid = rootfs::parse_uuid(v); });
-		p.flag("no-journal", 0, [&] { o.size.journal = false; });
-		p.value("spool-dir", 0, [&](const std::string& v) { o.spool_dir = v; });
-		std::vector<std::string> args = p.parse(argc, argv);
-		if (o.output.empty()) fail_usage("-o IMAGE is required");
-		if (args.size() > 1) fail_usage("at most one SOURCE");
-		if (!args.empty()) o.source = args[0];
-		if (const char* sde = std::getenv("SOURCE_DATE_EPOCH"); sde && *sde)
-			o.source_date_epoch = static_cast<int64_t>(parse_uint(sde, "SOURCE_DATE_EPOCH", 0, (uint64_t{1} << 34) - 1));
-		rootfs::build(o);
+	return bencher::run_main("mkrootfs", [&] {
+		bencher::rootfs::build(bencher::rootfs::parse_args(argc, argv));
 		return 0;
 	});
 }

@@ -14,7 +14,20 @@
 namespace bencher::oci {
 
 FdRangeReader::FdRangeReader(std::shared_ptr<UniqueFd> fd, off_t offset, uint64_t len, std::string what)
-    : fd_(std::move(fd)), offset_(offset), left_(len), what_(std::move(what)) {}
+    : fd_(std::move(fd)), start_(offset), size_(len), offset_(offset), left_(len), what_(std::move(what)) {}
+
+bool FdRangeReader::read_at(void* buf, size_t len, uint64_t offset) {
+	if (offset > size_ || len > size_ - offset) return false;
+	char* p = static_cast<char*>(buf);
+	while (len > 0) {
+		ssize_t n = ::pread(fd_->get(), p, len, start_ + static_cast<off_t>(offset));
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0) fail_errno("read " + what_);
+		if (n == 0) fail(what_ + ": unexpected end of file", kExitIntegrity);
+		p += n, len -= static_cast<size_t>(n), offset += static_cast<uint64_t>(n);
+	}
+	return true;
+}
 
 size_t FdRangeReader::read(void* buf, size_t len) {
 	if (left_ == 0) return 0;

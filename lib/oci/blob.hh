@@ -29,6 +29,10 @@ class Reader {
 public:
 	virtual ~Reader() = default;
 	virtual size_t read(void* buf, size_t len) = 0;
+	// A look at a few bytes anywhere in the blob (a header, a trailer),
+	// without streaming it: false where the source cannot seek, or the
+	// range is outside the blob.
+	virtual bool read_at(void*, size_t, uint64_t) { return false; }
 };
 
 // `len` bytes of an fd from `offset` (pread, so several readers can share
@@ -37,9 +41,12 @@ class FdRangeReader : public Reader {
 public:
 	FdRangeReader(std::shared_ptr<UniqueFd> fd, off_t offset, uint64_t len, std::string what);
 	size_t read(void* buf, size_t len) override;
+	bool read_at(void* buf, size_t len, uint64_t offset) override;
 
 private:
 	std::shared_ptr<UniqueFd> fd_;
+	off_t start_;
+	uint64_t size_;
 	off_t offset_;
 	uint64_t left_;
 	std::string what_;

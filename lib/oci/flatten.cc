@@ -97,42 +97,134 @@ bool any_ancestor(const std::string& p, F f) {
 	return false;
 }
 
-// Reads one layer blob through libarchive while verifying its digest.
-class LayerStream {
+struct ArchiveFree {
+	void operator()(archive* a) const { archive_read_free(a); }
+};
+using ReadArchive = std::unique_ptr<archive, ArchiveFree>;
+
+ReadArchive new_read_archive() {
+	ReadArchive a(archive_read_new());
+	if (!a) fail("out of memory");
+	return a;
+}
+
+// The tar bytes of one layer, for a LayerStream to parse.
+class TarBytes {
 public:
-	LayerStream(const Layer& layer, const FlattenOptions& opt) : layer_(layer), opt_(opt) {
-		vr_ = std::make_unique<VerifyingReader>(layer.open(), layer.digest, layer.size, layer.what);
-		a_ = archive_read_new();
-		if (a_ == nullptr) fail("out of memory");
-		archive_read_support_format_tar(a_);
-		archive_read_support_format_gnutar(a_);
-		archive_read_support_filter_gzip(a_);
-		archive_read_support_filter_zstd(a_);
-		buf_.resize(kBufSize);
-		if (archive_read_open(a_, this, nullptr, &LayerStream::read_cb, nullptr) != ARCHIVE_OK) {
-			// The destructor does not run for a throwing constructor.
-			try {
-				failed();
-			} catch (...) {
-				archive_read_free(a_);
-				throw;
-			}
+	virtual ~TarBytes() = default;
+	virtual size_t read(void* buf, size_t len) = 0;
+	// Called at the end of the tar stream: whatever must still be checked
+	// (the rest of the blob's digest) is checked.
+	virtual void finish() = 0;
+	// The compressed bytes behind the tar bytes, for the expansion bound
+	// (0: unknown, no bound).
+	virtual uint64_t packed() const = 0;
+};
+
+// A layer blob, decompressed (libarchive's raw format over its filters) and
+// verified as it streams. keep_copy() also writes the tar bytes to a file,
+// so pass 2 reads them back instead of decompressing the blob again.
+class BlobBytes : public TarBytes {
+public:
+	explicit BlobBytes(const Layer& layer)
+	    : layer_(layer), vr_(layer.open(), layer.digest, layer.size, layer.what), a_(new_read_archive()) {
+		archive_read_support_format_raw(a_.get());
+		archive_read_support_format_empty(a_.get());
+		archive_read_support_filter_gzip(a_.get());
+		archive_read_support_filter_zstd(a_.get());
+		archive_entry* e = nullptr;
+		int r = archive_read_open(a_.get(), this, nullptr, &BlobBytes::read_cb, nullptr);
+		if (r == ARCHIVE_OK) r = archive_read_next_header(a_.get(), &e);
+		if (r == ARCHIVE_EOF) eof_ = true;
+		else if (r < ARCHIVE_WARN) failed();
+	}
+
+	bool compressed() const { return archive_filter_code(a_.get(), 0) != ARCHIVE_FILTER_NONE; }
+	void keep_copy(int fd) { copy_fd_ = fd; }
+
+	size_t read(void* buf, size_t len) override {
+		if (eof_) return 0;
+		la_ssize_t n = archive_read_data(a_.get(), buf, len);
+		if (n < 0) failed();
+		if (n == 0) eof_ = true;
+		if (n > 0 && copy_fd_ >= 0) write_all(copy_fd_, buf, static_cast<size_t>(n), "write a temporary file");
+		return static_cast<size_t>(n);
+	}
+	void finish() override { vr_.drain(); }
+	uint64_t packed() const override { return layer_.size > 0 ? static_cast<uint64_t>(layer_.size) : vr_.bytes(); }
+
+private:
+	// A digest or I/O failure explains a decoding error that follows it.
+	[[noreturn]] void failed() {
+		if (error_) std::rethrow_exception(error_);
+		std::string msg = archive_error_string(a_.get()) ? archive_error_string(a_.get()) : "unknown error";
+		// A corrupt stream is often a damaged download: let the digest say so.
+		vr_.drain();
+		fail(layer_.what + ": corrupt layer: " + msg, kExitIntegrity);
+	}
+
+	static la_ssize_t read_cb(archive* a, void* ctx, const void** out) {
+		auto* s = static_cast<BlobBytes*>(ctx);
+		try {
+			*out = s->raw_;
+			return static_cast<la_ssize_t>(s->vr_.read(s->raw_, sizeof s->raw_));
+		} catch (...) {
+			s->error_ = std::current_exception();
+			archive_set_error(a, EIO, "blob read failed");
+			return -1;
 		}
 	}
-	~LayerStream() { archive_read_free(a_); }
+
+	const Layer& layer_;
+	VerifyingReader vr_;
+	ReadArchive a_;
+	std::exception_ptr error_;
+	int copy_fd_ = -1;
+	bool eof_ = false;
+	char raw_[kBufSize];
+};
+
+// The copy of a layer's tar bytes that pass 1 kept: already verified.
+class KeptBytes : public TarBytes {
+public:
+	KeptBytes(const Layer& layer, std::shared_ptr<UniqueFd> fd)
+	    : layer_(layer), in_(fd, 0, file_size(fd->get()), "a temporary file") {}
+	size_t read(void* buf, size_t len) override { return in_.read(buf, len); }
+	void finish() override {}
+	uint64_t packed() const override { return layer_.size > 0 ? static_cast<uint64_t>(layer_.size) : 0; }
+
+private:
+	static uint64_t file_size(int fd) {
+		off_t end = ::lseek(fd, 0, SEEK_END);
+		if (end < 0) fail_errno("size a temporary file");
+		return static_cast<uint64_t>(end);
+	}
+
+	const Layer& layer_;
+	FdRangeReader in_;
+};
+
+// Parses one layer's tar bytes with libarchive, bounding what they expand to.
+class LayerStream {
+public:
+	LayerStream(const Layer& layer, const FlattenOptions& opt, std::unique_ptr<TarBytes> in)
+	    : layer_(layer), opt_(opt), in_(std::move(in)), a_(new_read_archive()) {
+		archive_read_support_format_tar(a_.get());
+		archive_read_support_format_gnutar(a_.get());
+		buf_.resize(kBufSize);
+		if (archive_read_open(a_.get(), this, nullptr, &LayerStream::read_cb, nullptr) != ARCHIVE_OK) failed();
+	}
 	LayerStream(const LayerStream&) = delete;
 	LayerStream& operator=(const LayerStream&) = delete;
-
-	archive* a() const { return a_; }
 
 	// The next entry, or nullptr at the end of the layer, once the whole
 	// blob has been read and its digest checked.
 	archive_entry* next() {
 		archive_entry* e = nullptr;
-		int r = archive_read_next_header(a_, &e);
+		int r = archive_read_next_header(a_.get(), &e);
 		if (r == ARCHIVE_EOF) {
 			try {
-				vr_->drain();
+				in_->finish();
 			} catch (...) {
 				error_ = std::current_exception();
 			}
@@ -140,7 +232,7 @@ public:
 			return nullptr;
 		}
 		if (r < ARCHIVE_WARN) failed();
-		if (r == ARCHIVE_WARN) BLOG_DEBUG("%s: %s", layer_.what.c_str(), archive_error_string(a_));
+		if (r == ARCHIVE_WARN) BLOG_DEBUG("%s: %s", layer_.what.c_str(), archive_error_string(a_.get()));
 		entries_++;
 		budget(archive_entry_size_is_set(e) ? std::max<int64_t>(archive_entry_size(e), 0) : 0);
 		return e;
@@ -149,13 +241,13 @@ public:
 	// The uncompressed bytes this layer will have produced once the current
 	// entry's data is read: bounded in total and against the compressed size.
 	void budget(uint64_t pending) {
-		uint64_t pos = static_cast<uint64_t>(archive_filter_bytes(a_, 0)) + pending;
+		uint64_t pos = static_cast<uint64_t>(archive_filter_bytes(a_.get(), 0)) + pending;
 		if (pos > opt_.max_size)
 			fail(strprintf("%s: more than %llu uncompressed bytes (raise --max-size): refusing a possible "
 				       "decompression bomb",
 				       layer_.what.c_str(), (unsigned long long)opt_.max_size),
 			     kExitUnsafe);
-		uint64_t packed = layer_.size > 0 ? static_cast<uint64_t>(layer_.size) : vr_->bytes();
+		uint64_t packed = in_->packed();
 		if (pos > opt_.ratio_floor && packed > 0 && pos / packed >= opt_.max_ratio)
 			fail(strprintf("%s: expands more than %llu times (raise --max-size to allow it): refusing a "
 				       "possible decompression bomb",
@@ -167,13 +259,12 @@ public:
 	uint64_t uncompressed() const { return uncompressed_; }
 	uint64_t entries() const { return entries_; }
 
-	// Reports a libarchive failure, preferring the reader's own error (a
+	// Reports a libarchive failure, preferring the source's own error (a
 	// digest or I/O failure explains a decoding error that follows it).
 	[[noreturn]] void failed() {
 		if (error_) std::rethrow_exception(error_);
-		std::string msg = archive_error_string(a_) ? archive_error_string(a_) : "unknown error";
-		// A corrupt stream is often a damaged download: let the digest say so.
-		vr_->drain();
+		std::string msg = archive_error_string(a_.get()) ? archive_error_string(a_.get()) : "unknown error";
+		in_->finish();
 		fail(layer_.what + ": corrupt layer: " + msg, kExitIntegrity);
 	}
 
@@ -181,11 +272,11 @@ public:
 	template <typename Sink>
 	void copy_data(const std::string& path, Sink sink) {
 		for (;;) {
-			la_ssize_t n = archive_read_data(a_, buf_.data(), buf_.size());
+			la_ssize_t n = archive_read_data(a_.get(), buf_.data(), buf_.size());
 			if (n == 0) return;
 			if (n < 0) {
 				if (error_) std::rethrow_exception(error_);
-				std::string msg = archive_error_string(a_) ? archive_error_string(a_) : "read error";
+				std::string msg = archive_error_string(a_.get()) ? archive_error_string(a_.get()) : "read error";
 				fail(layer_.what + ": " + path + ": " + msg, kExitIntegrity);
 			}
 			sink(buf_.data(), static_cast<size_t>(n));
@@ -196,9 +287,8 @@ private:
 	static la_ssize_t read_cb(archive* a, void* ctx, const void** out) {
 		auto* s = static_cast<LayerStream*>(ctx);
 		try {
-			size_t n = s->vr_->read(s->raw_, sizeof s->raw_);
 			*out = s->raw_;
-			return static_cast<la_ssize_t>(n);
+			return static_cast<la_ssize_t>(s->in_->read(s->raw_, sizeof s->raw_));
 		} catch (...) {
 			s->error_ = std::current_exception();
 			archive_set_error(a, EIO, "blob read failed");
@@ -208,8 +298,8 @@ private:
 
 	const Layer& layer_;
 	const FlattenOptions& opt_;
-	std::unique_ptr<VerifyingReader> vr_;
-	archive* a_ = nullptr;
+	std::unique_ptr<TarBytes> in_;
+	ReadArchive a_;
 	std::exception_ptr error_;
 	std::vector<char> buf_;
 	char raw_[kBufSize];
@@ -223,6 +313,7 @@ struct LayerIndex {
 	std::vector<std::pair<std::string, archive_entry*>> dirs;  // owned clones
 	std::vector<std::string> link_targets;
 	uint64_t uncompressed = 0;
+	std::shared_ptr<UniqueFd> kept;  // the tar bytes of a compressed layer
 	LayerIndex() = default;
 	LayerIndex(const LayerIndex&) = delete;
 	LayerIndex& operator=(const LayerIndex&) = delete;
@@ -233,7 +324,14 @@ struct LayerIndex {
 };
 
 void index_layer(const Layer& layer, const FlattenOptions& opt, LayerIndex& out) {
-	LayerStream s(layer, opt);
+	auto blob = std::make_unique<BlobBytes>(layer);
+	if (blob->compressed()) {
+		// Pass 2 needs these bytes again: decompressing once is the cost
+		// that matters, a copy through the page cache is cheap.
+		out.kept = std::make_shared<UniqueFd>(anonymous_temp_file());
+		blob->keep_copy(out.kept->get());
+	}
+	LayerStream s(layer, opt, std::move(blob));
 	while (archive_entry* e = s.next()) {
 		if (s.entries() > opt.max_entries)
 			fail(strprintf("%s: more than %llu entries", layer.what.c_str(), (unsigned long long)opt.max_entries),
@@ -322,6 +420,7 @@ private:
 		for (auto& e : errs)
 			if (e) std::rethrow_exception(e);
 		uint64_t total = 0, entries = 0;
+		kept_.resize(n);
 		for (size_t i = 1; i < n; i++) {
 			uint16_t L = static_cast<uint16_t>(i + 1);
 			total += idx[i].uncompressed;
@@ -352,6 +451,7 @@ private:
 				e = nullptr;
 			}
 			for (auto& t : idx[i].link_targets) link_targets_.insert(std::move(t));
+			kept_[i] = std::move(idx[i].kept);
 			idx[i].recs.clear();
 		}
 		if (total > opt_.max_size)
@@ -514,7 +614,12 @@ private:
 		const Layer& layer = layers_[i];
 		const uint16_t k = static_cast<uint16_t>(i + 1);
 		cur_layer_ = k;
-		LayerStream s(layer, opt_);
+		std::unique_ptr<TarBytes> in;
+		if (kept_.size() > i && kept_[i])
+			in = std::make_unique<KeptBytes>(layer, std::move(kept_[i]));
+		else
+			in = std::make_unique<BlobBytes>(layer);
+		LayerStream s(layer, opt_, std::move(in));
 		while (archive_entry* e = s.next()) {
 			if (++stats_.entries_in > opt_.max_entries)
 				fail(strprintf("image: more than %llu entries", (unsigned long long)opt_.max_entries), kExitUnsafe);
@@ -543,54 +648,15 @@ private:
 			const Marks* m = marks_.empty() ? nullptr : mark(p);
 
 			if (c.kind == Kind::Dir) {
-				live_[p] = Live{k, true, 0};
-				if (removed || emitted_dirs_.count(p)) continue;
-				if (m && m->entry > k) {
-					// An upper layer has p too: if that is the directory
-					// that survives, write it here, with its attributes,
-					// so parents still come before their children.
-					bool top_is_dir = m->nondir != m->entry;
-					if (!top_is_dir || removed_above(p, m->entry)) continue;
-					auto td = top_dirs_.find(p);
-					if (td == top_dirs_.end()) continue;
-					emit(td->second, p);
-				} else {
-					emit(e, p);
-				}
-				emitted_dirs_.insert(p);
+				directory(e, p, removed, m);
 				continue;
 			}
 
 			// A non-directory replaces whatever p was, subtree included.
 			if (cur != live_.end() && cur->second.dir) remove_live(p, k, false);
 			const bool survives = !removed && !(m && m->entry > k);
-			if (const char* hl = archive_entry_hardlink(e)) {
-				std::string t = normalize_path(hl, layer.what);
-				if (t == p) unsafe(layer.what, p, "hard link to itself");
-				auto it = live_.find(t);
-				if (it == live_.end() || it->second.dir)
-					unsafe(layer.what, p, "hard link to '" + t + "', which is not an earlier file");
-				uint32_t gid = it->second.group;
-				if (gid == 0) {
-					// A link to a non-regular file (device, symlink): give
-					// the target a group now.
-					gid = new_group();
-					it->second.group = gid;
-					if (survive_final(t, it->second.layer)) groups_[gid].anchor = t;
-				}
-				live_[p] = Live{k, false, gid};
-				if (!survives) continue;
-				Group& g = groups_[gid];
-				if (!g.anchor.empty()) {
-					archive_entry_set_size(e, 0);
-					archive_entry_set_hardlink(e, g.anchor.c_str());
-					emit(e, p);
-				} else if (g.spill_entry) {
-					emit_spilled(g, p);
-					g.anchor = p;
-				} else {
-					unsafe(layer.what, p, "hard link to '" + t + "', whose content is not in the image");
-				}
+			if (archive_entry_hardlink(e)) {
+				hard_link(e, p, survives, layer.what);
 				continue;
 			}
 			if (archive_entry_filetype(e) == AE_IFLNK) check_symlink(layer.what, p, archive_entry_symlink(e));
@@ -607,6 +673,55 @@ private:
 		}
 		done_uncompressed_ += s.uncompressed();
 		return s.uncompressed();
+	}
+
+	void directory(archive_entry* e, const std::string& p, bool removed, const Marks* m) {
+		live_[p] = Live{cur_layer_, true, 0};
+		if (removed || emitted_dirs_.count(p)) return;
+		if (m && m->entry > cur_layer_) {
+			// An upper layer has p too: if that is the directory that
+			// survives, write it here, with its attributes, so parents
+			// still come before their children.
+			bool top_is_dir = m->nondir != m->entry;
+			if (!top_is_dir || removed_above(p, m->entry)) return;
+			auto td = top_dirs_.find(p);
+			if (td == top_dirs_.end()) return;
+			emit(td->second, p);
+		} else {
+			emit(e, p);
+		}
+		emitted_dirs_.insert(p);
+	}
+
+	// A hard link joins its target's group; the first link written carries
+	// the data when the target itself does not survive.
+	void hard_link(archive_entry* e, const std::string& p, bool survives, const std::string& what) {
+		std::string t = normalize_path(archive_entry_hardlink(e), what);
+		if (t == p) unsafe(what, p, "hard link to itself");
+		auto it = live_.find(t);
+		if (it == live_.end() || it->second.dir)
+			unsafe(what, p, "hard link to '" + t + "', which is not an earlier file");
+		uint32_t gid = it->second.group;
+		if (gid == 0) {
+			// A link to a non-regular file (device, symlink): give the
+			// target a group now.
+			gid = new_group();
+			it->second.group = gid;
+			if (survive_final(t, it->second.layer)) groups_[gid].anchor = t;
+		}
+		live_[p] = Live{cur_layer_, false, gid};
+		if (!survives) return;
+		Group& g = groups_[gid];
+		if (!g.anchor.empty()) {
+			archive_entry_set_size(e, 0);
+			archive_entry_set_hardlink(e, g.anchor.c_str());
+			emit(e, p);
+		} else if (g.spill_entry) {
+			emit_spilled(g, p);
+			g.anchor = p;
+		} else {
+			unsafe(what, p, "hard link to '" + t + "', whose content is not in the image");
+		}
 	}
 
 	bool survive_final(const std::string& p, uint16_t layer) const {
@@ -638,6 +753,7 @@ private:
 	std::unordered_set<std::string> synthesized_;
 	uint16_t cur_layer_ = 0;
 	std::vector<Group> groups_;
+	std::vector<std::shared_ptr<UniqueFd>> kept_;  // per layer, from pass 1
 	UniqueFd spill_fd_;
 	uint64_t spill_end_ = 0;
 	uint64_t done_uncompressed_ = 0;
@@ -647,6 +763,8 @@ private:
 
 std::string normalize_path(const std::string& raw, const std::string& what) {
 	if (raw.size() > kMaxPath) unsafe(what, raw.substr(0, 64) + "...", "path name too long");
+	// The root itself, as `umoci insert DIR /` names it: it reaches nothing outside.
+	if (!raw.empty() && raw.find_first_not_of('/') == std::string::npos) return "";
 	if (!raw.empty() && raw[0] == '/') unsafe(what, raw, "absolute path");
 	std::string out;
 	size_t i = 0;

@@ -7,9 +7,12 @@
 // records, per path, the highest layer that has an entry, a non-directory, a
 // whiteout or an opaque marker there; pass 2 streams layers 1..N in order and
 // writes each entry that no upper layer removes or replaces. Memory is an
-// index of path names, never layer data. Every blob's digest is checked in
-// pass 1 (layers 2..N) and again while streaming in pass 2, before the
-// caller finishes the archive.
+// index of path names, never layer data. Each blob is decompressed once:
+// pass 1 keeps the tar bytes of a compressed upper layer in an unnamed file
+// in $TMPDIR, and pass 2 reads them from there. Every blob's digest is
+// checked as it is read: layers 2..N in pass 1, before anything is written
+// (an uncompressed one again in pass 2, which reads it a second time), the
+// first layer while it streams, before the caller finishes the archive.
 #pragma once
 
 #include <archive.h>

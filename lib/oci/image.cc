@@ -186,6 +186,12 @@ json::Value config_summary(const ResolvedImage& image) {
 	p.set("architecture", json::Value::string(c.platform.architecture));
 	p.set("variant", json::Value::string(c.platform.variant));
 	o.set("platform", p);
+	if (image.estimate) {
+		json::Value e = json::Value::object();
+		e.set("bytes", json::Value::integer(static_cast<int64_t>(image.estimate->bytes)));
+		e.set("entries", json::Value::integer(static_cast<int64_t>(image.estimate->entries)));
+		o.set("estimate", e);
+	}
 	return o;
 }
 

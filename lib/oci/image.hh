@@ -13,6 +13,7 @@
 
 #include "common/json.hh"
 #include "oci/blob.hh"
+#include "oci/estimate.hh"
 #include "oci/flatten.hh"
 
 namespace bencher::oci {
@@ -74,10 +75,12 @@ struct ResolvedImage {
 	std::string config_digest;
 	ImageConfig config;
 	std::vector<Layer> layers;
+	std::optional<TreeEstimate> estimate;  // with --estimate
 };
 
 // {entrypoint, cmd, env, working_dir, user, image_digest, config_digest,
-//  platform{os, architecture, variant}}: documented in oci-unpack(1).
+//  platform{os, architecture, variant}[, estimate{bytes, entries}]}:
+// documented in oci-unpack(1).
 json::Value config_summary(const ResolvedImage& image);
 
 // Where images come from.

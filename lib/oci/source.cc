@@ -219,32 +219,41 @@ public:
 		std::string text = tree_->read("index.json", kMaxManifestBytes);
 		Manifest index = parse_manifest(text, name_ + ": index.json");
 		if (!index.is_index) fail(name_ + ": index.json is not an image index");
-		Descriptor root;
-		if (!digest_.empty()) {
-			root.digest = digest_;
-			for (const auto& d : index.manifests)
-				if (d.digest == digest_) root = d;
-		} else {
-			std::vector<const Descriptor*> hits;
-			std::string tags;
-			for (const auto& d : index.manifests) {
-				if (!d.ref_name.empty()) tags += (tags.empty() ? "" : ", ") + d.ref_name;
-				if (tag_.empty() || d.ref_name == tag_) hits.push_back(&d);
-			}
-			if (hits.empty())
-				fail(name_ + ": no image tagged '" + tag_ + "'" + (tags.empty() ? "" : " (tags: " + tags + ")"),
-				     kExitNotFound);
-			if (hits.size() > 1 && tag_.empty())
-				fail(name_ + ": holds several images; name one as " + name_ + ":TAG" +
-					 (tags.empty() ? "" : " (tags: " + tags + ")"),
-				     kExitNotFound);
-			root = *hits.front();
-		}
+		Descriptor root = digest_.empty() ? by_tag(index) : by_digest(index);
 		std::string bytes = store_.fetch_manifest(root);
 		return resolve_from(store_, std::move(bytes), root.digest, want, name_);
 	}
 
 private:
+	// A digest need not be in index.json: the manifest of one platform of
+	// an index is a blob of the layout as well.
+	Descriptor by_digest(const Manifest& index) {
+		for (const auto& d : index.manifests)
+			if (d.digest == digest_) return d;
+		if (!tree_->exists("blobs/sha256/" + hex_of(digest_)))
+			fail(name_ + ": no manifest " + digest_ + " in the image", kExitNotFound);
+		Descriptor root;
+		root.digest = digest_;
+		return root;
+	}
+
+	Descriptor by_tag(const Manifest& index) {
+		std::vector<const Descriptor*> hits;
+		std::string tags;
+		for (const auto& d : index.manifests) {
+			if (!d.ref_name.empty()) tags += (tags.empty() ? "" : ", ") + d.ref_name;
+			if (tag_.empty() || d.ref_name == tag_) hits.push_back(&d);
+		}
+		if (hits.empty())
+			fail(name_ + ": no image tagged '" + tag_ + "'" + (tags.empty() ? "" : " (tags: " + tags + ")"),
+			     kExitNotFound);
+		if (hits.size() > 1 && tag_.empty())
+			fail(name_ + ": holds several images; name one as " + name_ + ":TAG" +
+				 (tags.empty() ? "" : " (tags: " + tags + ")"),
+			     kExitNotFound);
+		return *hits.front();
+	}
+
 	std::unique_ptr<FileTree> tree_;
 	TreeStore store_;
 	std::string name_, tag_, digest_;
@@ -252,8 +261,8 @@ private:
 
 class DockerSaveSource : public Source {
 public:
-	DockerSaveSource(std::unique_ptr<FileTree> tree, std::string name, std::string tag)
-	    : tree_(std::move(tree)), name_(std::move(name)), tag_(std::move(tag)) {}
+	DockerSaveSource(std::unique_ptr<FileTree> tree, std::string name, std::string tag, std::string digest)
+	    : tree_(std::move(tree)), name_(std::move(name)), tag_(std::move(tag)), digest_(std::move(digest)) {}
 
 	ResolvedImage resolve(const Platform& want) override {
 		std::string what = name_ + ": manifest.json";
@@ -263,6 +272,19 @@ public:
 		json::Value v = json::parse(tree_->read("manifest.json", kMaxManifestBytes), what, lim);
 		if (!json_is_array(v.get())) fail(what + ": expected an array");
 		json::Array arr(v, what);
+		json::Object o = digest_.empty() ? by_tag(arr) : by_digest(arr);
+		return resolve_entry(o, what, want);
+	}
+
+private:
+	// "latest", "repo:latest" and "docker.io/repo:latest" all name it.
+	bool tag_matches(const std::string& t) const {
+		if (t == tag_) return true;
+		size_t n = tag_.size();
+		return t.size() > n && t.compare(t.size() - n, n, tag_) == 0 && (t[t.size() - n - 1] == ':' || t[t.size() - n - 1] == '/');
+	}
+
+	json::Object by_tag(json::Array& arr) {
 		std::optional<json::Object> pick;
 		std::string tags;
 		size_t hits = 0;
@@ -272,11 +294,7 @@ public:
 			if (o.has("RepoTags") && !json_is_null(o.value("RepoTags").get())) {
 				for (const auto& t : o.strings("RepoTags")) {
 					tags += (tags.empty() ? "" : ", ") + t;
-					// "latest", "repo:latest" and "docker.io/repo:latest" all name it.
-					bool suffix = t.size() > tag_.size() &&
-						      t.compare(t.size() - tag_.size(), tag_.size(), tag_) == 0 &&
-						      (t[t.size() - tag_.size() - 1] == ':' || t[t.size() - tag_.size() - 1] == '/');
-					if (!tag_.empty() && (t == tag_ || suffix)) match = true;
+					if (!tag_.empty() && tag_matches(t)) match = true;
 				}
 			}
 			if (match) {
@@ -286,7 +304,22 @@ public:
 		}
 		if (!pick) fail(name_ + ": no image tagged '" + tag_ + "'" + (tags.empty() ? "" : " (tags: " + tags + ")"), kExitNotFound);
 		if (hits > 1) fail(name_ + ": holds several images; name one as " + name_ + ":TAG (tags: " + tags + ")", kExitNotFound);
-		json::Object& o = *pick;
+		return *pick;
+	}
+
+	// A classic docker-save image has no manifest digest: its config's names it.
+	json::Object by_digest(json::Array& arr) {
+		for (size_t i = 0; i < arr.size(); i++) {
+			json::Object o = arr.object_at(i);
+			std::string cfg_path = o.str("Config");
+			std::string d = named_digest(cfg_path);
+			if (d.empty()) d = digest_of(tree_->read(cfg_path, kMaxConfigBytes));
+			if (d == digest_) return o;
+		}
+		fail(name_ + ": no image with config " + digest_, kExitNotFound);
+	}
+
+	ResolvedImage resolve_entry(json::Object& o, const std::string& what, const Platform& want) {
 		std::string cfg_path = o.str("Config");
 		std::string cfg = tree_->read(cfg_path, kMaxConfigBytes);
 		ResolvedImage img;
@@ -316,7 +349,6 @@ public:
 		return img;
 	}
 
-private:
 	// "blobs/sha256/HEX" or "HEX.json": the digest the file name promises.
 	static std::string named_digest(const std::string& path) {
 		std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
@@ -328,7 +360,7 @@ private:
 	}
 
 	std::unique_ptr<FileTree> tree_;
-	std::string name_, tag_;
+	std::string name_, tag_, digest_;
 };
 
 }  // namespace
@@ -342,10 +374,7 @@ std::unique_ptr<Source> open_local(const std::string& path, const std::string& t
 	std::unique_ptr<FileTree> tree = S_ISDIR(st.st_mode) ? open_dir_tree(path) : open_tar_tree(path);
 	if (tree->exists("oci-layout") && tree->exists("index.json"))
 		return std::make_unique<OciLayoutSource>(std::move(tree), path, tag, digest);
-	if (tree->exists("manifest.json")) {
-		if (!digest.empty()) fail(path + ": a docker-save image cannot be selected by digest; use a tag", kExitNotFound);
-		return std::make_unique<DockerSaveSource>(std::move(tree), path, tag);
-	}
+	if (tree->exists("manifest.json")) return std::make_unique<DockerSaveSource>(std::move(tree), path, tag, digest);
 	fail(path + ": not an OCI image layout, docker-save or oci-archive image (no index.json or manifest.json)",
 	     kExitNotFound);
 }

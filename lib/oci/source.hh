@@ -26,7 +26,8 @@ public:
 std::unique_ptr<FileTree> open_dir_tree(const std::string& dir);
 std::unique_ptr<FileTree> open_tar_tree(const std::string& file);
 
-// `tag` or `digest` (at most one) selects an image among several.
+// `tag` or `digest` (at most one) selects an image among several: a manifest
+// digest, or for a classic docker-save image (no manifests) a config digest.
 std::unique_ptr<Source> open_local(const std::string& path, const std::string& tag, const std::string& digest);
 
 }  // namespace bencher::oci

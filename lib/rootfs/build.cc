@@ -1,8 +1,9 @@
 // build.cc: mkrootfs's job (see build.hh). The size must be known before the
 // file system is laid out, so an automatic size needs the content's size
 // first: a directory is walked, a tar file is pre-scanned (headers only,
-// seeking over data), and a pipe is copied to an unnamed spool file while it
-// is scanned, then read back. With --size the stream is written directly.
+// seeking over data), and a pipe is either sized from oci-unpack's estimate
+// (--estimate-from) or copied to an unnamed spool file while it is scanned,
+// then read back. With --size or an estimate the stream is written directly.
 #include "rootfs/build.hh"
 
 #include <fcntl.h>
@@ -49,6 +50,128 @@ std::string human(uint64_t bytes) {
 	return format_size(mib << 20);
 }
 
+// Where the entries come from.
+struct Input {
+	Kind kind = Kind::stream;
+	std::string name;  // for messages
+	UniqueFd fd;       // the tar file, when one is named
+	int in_fd = 0;     // what the tar is read from: stdin, the file, or the spool
+	UniqueFd spool;
+};
+
+Input open_input(const BuildOptions& o) {
+	Input in;
+	bool from_stdin = o.source.empty() || o.source == "-";
+	in.name = from_stdin ? "stdin" : o.source;
+	struct stat st;
+	if (!from_stdin) {
+		if (::stat(o.source.c_str(), &st) < 0) fail_errno(o.source);
+		if (S_ISDIR(st.st_mode)) {
+			in.kind = Kind::directory;
+		} else {
+			in.fd = open_file(o.source, O_RDONLY);
+			in.in_fd = in.fd.get();
+		}
+	}
+	if (in.kind != Kind::directory && ::fstat(in.in_fd, &st) == 0 && S_ISREG(st.st_mode)) in.kind = Kind::tar_file;
+	return in;
+}
+
+struct InitFile {
+	UniqueFd fd;
+	uint64_t size = 0;
+};
+
+// The init file is checked before anything is written.
+InitFile open_init(const std::string& path) {
+	InitFile init;
+	if (path.empty()) return init;
+	init.fd = open_file(path, O_RDONLY);
+	struct stat st;
+	if (::fstat(init.fd.get(), &st) < 0 || !S_ISREG(st.st_mode)) fail(path + ": --init needs a regular file");
+	init.size = static_cast<uint64_t>(st.st_size);
+	return init;
+}
+
+std::array<uint8_t, 16> choose_uuid(const BuildOptions& o, int64_t now) {
+	std::array<uint8_t, 16> uuid;
+	if (o.uuid) {
+		uuid = *o.uuid;
+	} else if (o.source_date_epoch) {
+		// Reproducible by default when SOURCE_DATE_EPOCH asks for it.
+		Sha256 h;
+		h.update(strprintf("mkrootfs uuid %lld %s", (long long)now, o.label.c_str()));
+		Sha256Digest d = h.finish();
+		std::copy(d.begin(), d.begin() + 16, uuid.begin());
+	} else {
+		random_bytes(uuid.data(), uuid.size());
+	}
+	uuid[6] = static_cast<uint8_t>((uuid[6] & 0x0f) | (o.uuid ? uuid[6] & 0xf0 : 0x40));
+	if (!o.uuid) uuid[8] = static_cast<uint8_t>((uuid[8] & 0x3f) | 0x80);
+	return uuid;
+}
+
+// How much the content needs, before the file system is laid out. Returns
+// whether `est` counts the content exactly; it is a guess from oci-unpack's
+// estimate, and nothing at all with --size and a stream.
+bool size_content(const BuildOptions& o, Input& in, Estimate& est, BuildResult& res) {
+	if (in.kind == Kind::directory) {
+		walk_directory(o.source, false, [&](const Entry& e, DataReader&, uint64_t blocks) { est.add(e, blocks); });
+		return true;
+	}
+	if (o.size.size) return false;
+	if (in.kind == Kind::stream && o.estimate) {
+		BLOG_INFO("%s: sized from the estimate: %llu bytes, %llu entries", in.name.c_str(),
+			  (unsigned long long)o.estimate->bytes, (unsigned long long)o.estimate->entries);
+		est = estimate_stream(*o.estimate);
+		return false;
+	}
+	if (in.kind == Kind::stream) {
+		in.spool = spool_file(o.spool_dir.empty() ? dir_of(o.output) : o.spool_dir);
+		res.spooled = true;
+		BLOG_INFO("%s: not seekable: spooling to size the image", in.name.c_str());
+	}
+	TarReader scan(in.in_fd, in.name, in.spool ? in.spool.get() : -1);
+	scan_rest(scan, est);
+	if (in.spool) in.in_fd = in.spool.get();
+	if (::lseek(in.in_fd, 0, SEEK_SET) < 0) fail_errno("rewind " + in.name);
+	return true;
+}
+
+void install_init(Ext4Writer& w, const BuildOptions& o, const InitFile& init, int64_t now) {
+	std::string top = std::string(kInitPath).substr(0, std::string(kInitPath).find('/'));
+	Entry d;
+	d.path = top;
+	d.type = EntryType::directory;
+	d.mode = 0755;
+	d.mtime = d.atime = d.ctime = {now, 0};
+	NoData none;
+	w.replace(d, none);
+	Entry f = d;
+	f.path = kInitPath;
+	f.type = EntryType::regular;
+	f.size = init.size;
+	FileReader r(init.fd.get(), init.size, o.init);
+	w.replace(f, r);
+	for (const char* m : kMountPoints) w.ensure_dir(m, std::string(m) == "tmp" ? 01777 : 0755);
+}
+
+// Writes the content; `seen` counts what a stream held, for the message
+// when it does not fit.
+void write_content(Ext4Writer& w, const BuildOptions& o, Input& in, std::unique_ptr<TarReader>& reader,
+		   Estimate* seen) {
+	if (in.kind == Kind::directory) {
+		walk_directory(o.source, true, [&](const Entry& e, DataReader& d, uint64_t) { w.add(e, d); });
+		return;
+	}
+	reader = std::make_unique<TarReader>(in.in_fd, in.name);
+	Entry e;
+	while (reader->next(e)) {
+		if (seen) seen->add(e, reader->data_blocks(), reader->data_regions());
+		w.add(e, reader->data());
+	}
+}
+
 }  // namespace
 
 std::array<uint8_t, 16> parse_uuid(std::string_view text) {
@@ -75,75 +198,24 @@ std::array<uint8_t, 16> parse_uuid(std::string_view text) {
 
 BuildResult build(const BuildOptions& o) {
 	BuildResult res;
-	bool from_stdin = o.source.empty() || o.source == "-";
-	std::string src_name = from_stdin ? "stdin" : o.source;
-	Kind kind = Kind::stream;
-	UniqueFd src_fd;
-	int in_fd = 0;
-	struct stat st;
-	if (!from_stdin) {
-		if (::stat(o.source.c_str(), &st) < 0) fail_errno(o.source);
-		if (S_ISDIR(st.st_mode)) {
-			kind = Kind::directory;
-		} else {
-			src_fd = open_file(o.source, O_RDONLY);
-			in_fd = src_fd.get();
-		}
-	}
-	if (kind != Kind::directory && ::fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode)) kind = Kind::tar_file;
-
-	// The init file is checked before anything is written.
-	UniqueFd init_fd;
-	uint64_t init_size = 0;
-	if (!o.init.empty()) {
-		init_fd = open_file(o.init, O_RDONLY);
-		struct stat ist;
-		if (::fstat(init_fd.get(), &ist) < 0 || !S_ISREG(ist.st_mode)) fail(o.init + ": --init needs a regular file");
-		init_size = static_cast<uint64_t>(ist.st_size);
-	}
-
+	Input in = open_input(o);
+	InitFile init = open_init(o.init);
 	int64_t now = o.source_date_epoch ? *o.source_date_epoch : static_cast<int64_t>(::time(nullptr));
-	std::array<uint8_t, 16> uuid;
-	if (o.uuid) {
-		uuid = *o.uuid;
-	} else if (o.source_date_epoch) {
-		// Reproducible by default when SOURCE_DATE_EPOCH asks for it.
-		Sha256 h;
-		h.update(strprintf("mkrootfs uuid %lld %s", (long long)now, o.label.c_str()));
-		Sha256Digest d = h.finish();
-		std::copy(d.begin(), d.begin() + 16, uuid.begin());
-	} else {
-		random_bytes(uuid.data(), uuid.size());
-	}
-	uuid[6] = static_cast<uint8_t>((uuid[6] & 0x0f) | (o.uuid ? uuid[6] & 0xf0 : 0x40));
-	if (!o.uuid) uuid[8] = static_cast<uint8_t>((uuid[8] & 0x3f) | 0x80);
+	std::array<uint8_t, 16> uuid = choose_uuid(o, now);
 
 	// Size the content first unless --size says how big.
 	Estimate est;
-	bool known = false;
-	UniqueFd spool;
-	if (kind == Kind::directory) {
-		walk_directory(o.source, false, [&](const Entry& e, DataReader&, uint64_t blocks) { est.add(e, blocks); });
-		known = true;
-	} else if (!o.size.size) {
-		if (kind == Kind::stream) {
-			spool = spool_file(o.spool_dir.empty() ? dir_of(o.output) : o.spool_dir);
-			res.spooled = true;
-			BLOG_INFO("%s: not seekable: spooling to size the image", src_name.c_str());
-		}
-		TarReader scan(in_fd, src_name, spool ? spool.get() : -1);
-		scan_rest(scan, est);
-		if (spool) {
-			in_fd = spool.get();
-		}
-		if (::lseek(in_fd, 0, SEEK_SET) < 0) fail_errno("rewind " + src_name);
-		known = true;
-	}
-	if (init_fd) est.add_created(2, blocks_for(init_size));
-	est.add_created(5, 0);
+	bool exact = size_content(o, in, est, res);
+	bool known = exact || (in.kind == Kind::stream && o.estimate && !o.size.size);
+	Estimate created;
+	if (init.fd) created.add_created(2, blocks_for(init.size));
+	created.add_created(5, 0);
+	est.add_created(created.inodes, created.blocks);
+	// What a stream not counted ahead turns out to hold.
+	Estimate seen = created;
 
 	Geometry g = plan(est, o.size, known);
-	if (o.size.size && known && g.blocks * kBlockSize < minimum_size(est, o.size.journal) / 2)
+	if (o.size.size && exact && g.blocks * kBlockSize < minimum_size(est, o.size.journal) / 2)
 		fail(strprintf("%s: out of space: needs at least %s", o.output.c_str(), human(minimum_size(est, o.size.journal)).c_str()));
 	BLOG_INFO("%s: %llu blocks of 4K, %llu inodes", o.output.c_str(), (unsigned long long)g.blocks, (unsigned long long)g.inodes);
 
@@ -159,44 +231,20 @@ BuildResult build(const BuildOptions& o) {
 	std::unique_ptr<TarReader> reader;
 	try {
 		Ext4Writer w(out.temp_path(), out.fd(), wo);
-		if (kind == Kind::directory) {
-			walk_directory(o.source, true, [&](const Entry& e, DataReader& d, uint64_t) { w.add(e, d); });
-		} else {
-			reader = std::make_unique<TarReader>(in_fd, src_name);
-			Entry e;
-			while (reader->next(e)) {
-				if (!known) est.add(e, reader->data_blocks(), reader->data_regions());
-				w.add(e, reader->data());
-			}
-		}
-		if (init_fd) {
-			std::string top = std::string(kInitPath).substr(0, std::string(kInitPath).find('/'));
-			Entry d;
-			d.path = top;
-			d.type = EntryType::directory;
-			d.mode = 0755;
-			d.mtime = d.atime = d.ctime = {now, 0};
-			NoData none;
-			w.replace(d, none);
-			Entry f = d;
-			f.path = kInitPath;
-			f.type = EntryType::regular;
-			f.size = init_size;
-			FileReader r(init_fd.get(), init_size, o.init);
-			w.replace(f, r);
-			for (const char* m : kMountPoints) w.ensure_dir(m, std::string(m) == "tmp" ? 01777 : 0755);
-		}
+		write_content(w, o, in, reader, exact ? nullptr : &seen);
+		if (init.fd) install_init(w, o, init, now);
 		w.finish();
 	} catch (const OutOfSpace& e) {
 		BLOG_DEBUG("out of space: %s", e.what());
-		if (!known && reader) {
+		if (!exact && reader) {
 			// Count the rest of the stream, to say how much it needs.
 			try {
-				scan_rest(*reader, est);
+				scan_rest(*reader, seen);
 			} catch (const Error&) {
 			}
 		}
-		fail(strprintf("%s: out of space: needs at least %s", o.output.c_str(), human(minimum_size(est, o.size.journal)).c_str()));
+		const Estimate& need = exact ? est : seen;
+		fail(strprintf("%s: out of space: needs at least %s", o.output.c_str(), human(minimum_size(need, o.size.journal)).c_str()));
 	}
 	if (::ftruncate(out.fd(), static_cast<off_t>(g.blocks * kBlockSize)) < 0) fail_errno("resize " + out.temp_path());
 	out.commit();

@@ -22,6 +22,7 @@ struct BuildOptions {
 	std::optional<std::array<uint8_t, 16>> uuid;
 	std::optional<int64_t> source_date_epoch;
 	std::string spool_dir;    // where a pipe is spooled for sizing ("" = beside the output)
+	std::optional<StreamSize> estimate;  // sizes a pipe instead of the spool
 };
 
 // Where --init puts the guest init (interfaces.md).

@@ -74,6 +74,15 @@ uint64_t Estimate::content_bytes() const {
 	return (blocks + dir_blocks) * kBlockSize;
 }
 
+Estimate estimate_stream(const StreamSize& size) {
+	Estimate e;
+	e.inodes = size.entries;
+	e.blocks = blocks_for(size.bytes) + size.entries;
+	e.dirs = size.entries / 8 + 1;
+	e.dir_bytes = size.entries * dirent_size(24) + e.dirs * 24;
+	return e;
+}
+
 uint64_t journal_blocks_for(uint64_t blocks) {
 	if (blocks < 2048) return 0;
 	if (blocks < 32768) return 1024;

@@ -32,6 +32,19 @@ struct Estimate {
 	uint64_t content_bytes() const;  // blocks + directory blocks, in bytes
 };
 
+// What oci-unpack --estimate says a tar stream will hold (its config
+// summary's "estimate": {"bytes": N, "entries": N}).
+struct StreamSize {
+	uint64_t bytes = 0;    // tar stream bytes, headers included
+	uint64_t entries = 0;
+};
+
+// The counts a stream of that size needs at most, if its entry count is
+// not underestimated: file data is less than the tar bytes, and each entry
+// may need one block more (a file's last block, a directory's first, a slow
+// symlink's) and a directory entry; one in eight is taken for a directory.
+Estimate estimate_stream(const StreamSize& size);
+
 struct SizeRequest {
 	uint64_t size = 0;              // bytes; 0 = automatic
 	uint64_t inodes = 0;            // 0 = automatic

@@ -193,6 +193,8 @@ struct Ext4Writer::Impl {
 	}
 
 	void init(const std::string& path);
+	void set_identity();
+	void make_root();
 	void finish();
 	void add(const Entry& e, DataReader& data, bool force);
 	void ensure_dir(const std::string& path, uint32_t mode);
@@ -219,9 +221,10 @@ struct Ext4Writer::Impl {
 	void write_dir(Dir& d);
 };
 
-void Ext4Writer::Impl::init(const std::string& path) {
-	static bool tables = (initialize_ext2_error_table(), true);
-	(void)tables;
+namespace {
+
+// The superblock ext2fs_initialize() lays the file system out from.
+ext2_super_block fs_params(const WriterOptions& opts) {
 	ext2_super_block param;
 	memset(&param, 0, sizeof param);
 	ext2fs_blocks_count_set(&param, opts.blocks);
@@ -246,6 +249,15 @@ void Ext4Writer::Impl::init(const std::string& path) {
 	ext2fs_set_feature_dir_nlink(&param);
 	ext2fs_set_feature_extra_isize(&param);
 	ext2fs_set_feature_metadata_csum(&param);
+	return param;
+}
+
+}  // namespace
+
+void Ext4Writer::Impl::init(const std::string& path) {
+	static bool tables = (initialize_ext2_error_table(), true);
+	(void)tables;
+	ext2_super_block param = fs_params(opts);
 	if (opts.blocks < 1024) throw OutOfSpace("file system smaller than 4M");
 	// Full length up front (sparse): unwritten blocks read back as zeros.
 	if (::ftruncate(out_fd, static_cast<off_t>(opts.blocks * kBs)) < 0) {
@@ -253,7 +265,35 @@ void Ext4Writer::Impl::init(const std::string& path) {
 		fail_errno("size image");
 	}
 	check(ext2fs_initialize(path.c_str(), EXT2_FLAG_64BITS, &param, unix_io_manager, &fs), "initialize");
+	set_identity();
+	check(ext2fs_allocate_tables(fs), "allocate group tables");
+	// The image is a new sparse file: inode tables read as zeros already, so
+	// the guest kernel need not zero them in the background.
+	for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+		ext2fs_bg_flags_set(fs, g, EXT2_BG_INODE_ZEROED);
+		ext2fs_group_desc_csum_set(fs, g);
+	}
+	for (ext2_ino_t ino = 1; ino < EXT2_FIRST_INODE(fs->super); ino++) ext2fs_inode_alloc_stats2(fs, ino, +1, ino == EXT2_ROOT_INO);
+	next_ino = EXT2_FIRST_INODE(fs->super);
 
+	ext2_inode_large in;
+	memset(&in, 0, sizeof in);
+	in.i_extra_isize = sizeof(ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
+	in.i_atime = in.i_mtime = in.i_ctime = static_cast<__u32>(opts.now);
+	write_inode(EXT2_BAD_INO, in);
+
+	if (opts.journal_blocks) {
+		ext2fs_journal_params jp;
+		memset(&jp, 0, sizeof jp);
+		jp.num_journal_blocks = static_cast<blk_t>(opts.journal_blocks);
+		check(ext2fs_add_journal_inode3(fs, &jp, ~0ULL, EXT2_MKJOURNAL_LAZYINIT | EXT2_MKJOURNAL_NO_MNT_CHECK),
+		      "create journal");
+	}
+	make_root();
+}
+
+// Times, UUID, label, hash seed and checksums: what names this image.
+void Ext4Writer::Impl::set_identity() {
 	ext2_super_block* sb = fs->super;
 	fs->now = opts.now;
 	sb->s_mkfs_time = sb->s_lastcheck = sb->s_wtime = static_cast<__u32>(opts.now);
@@ -274,30 +314,10 @@ void Ext4Writer::Impl::init(const std::string& path) {
 	sb->s_default_mount_opts = EXT2_DEFM_XATTR_USER | EXT2_DEFM_ACL;
 	sb->s_checksum_type = EXT2_CRC32C_CHKSUM;
 	ext2fs_init_csum_seed(fs);
-	check(ext2fs_allocate_tables(fs), "allocate group tables");
-	// The image is a new sparse file: inode tables read as zeros already, so
-	// the guest kernel need not zero them in the background.
-	for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
-		ext2fs_bg_flags_set(fs, g, EXT2_BG_INODE_ZEROED);
-		ext2fs_group_desc_csum_set(fs, g);
-	}
-	for (ext2_ino_t ino = 1; ino < EXT2_FIRST_INODE(sb); ino++) ext2fs_inode_alloc_stats2(fs, ino, +1, ino == EXT2_ROOT_INO);
-	next_ino = EXT2_FIRST_INODE(sb);
+}
 
-	ext2_inode_large in;
-	memset(&in, 0, sizeof in);
-	in.i_extra_isize = sizeof(ext2_inode_large) - EXT2_GOOD_OLD_INODE_SIZE;
-	in.i_atime = in.i_mtime = in.i_ctime = static_cast<__u32>(opts.now);
-	write_inode(EXT2_BAD_INO, in);
-
-	if (opts.journal_blocks) {
-		ext2fs_journal_params jp;
-		memset(&jp, 0, sizeof jp);
-		jp.num_journal_blocks = static_cast<blk_t>(opts.journal_blocks);
-		check(ext2fs_add_journal_inode3(fs, &jp, ~0ULL, EXT2_MKJOURNAL_LAZYINIT | EXT2_MKJOURNAL_NO_MNT_CHECK),
-		      "create journal");
-	}
-
+// The root directory and lost+found, as mke2fs makes them.
+void Ext4Writer::Impl::make_root() {
 	Entry root;
 	root.type = EntryType::directory;
 	root.mode = 0755;

@@ -119,47 +119,38 @@ TarReader::~TarReader() = default;
 
 DataReader& TarReader::data() { return *impl_; }
 
-bool TarReader::next(Entry& e) {
-	Impl& m = *impl_;
-	archive_entry* ae = nullptr;
-	int r;
-	for (int tries = 0;; tries++) {
-		r = archive_read_next_header(m.a, &ae);
-		if (r != ARCHIVE_RETRY || tries > 16) break;
-	}
-	if (r == ARCHIVE_EOF) return false;
-	if (r < ARCHIVE_WARN) m.fail_archive(m.current.empty() ? "" : "after " + m.current);
-	const char* path = archive_entry_pathname(ae);
-	if (!path) m.fail_archive("entry without a readable name");
-	if (r == ARCHIVE_WARN) BLOG_WARN("%s: %s: %s", m.name.c_str(), path, archive_error_string(m.a));
-	m.current = path;
-	e = Entry{};
-	e.path = path;
-	const std::string& shown = m.current;
-	auto bad = [&](const char* why) { fail(m.name + ": " + shown + ": " + why); };
+namespace {
 
+[[noreturn]] void bad_entry(const std::string& source, const Entry& e, const char* why) {
+	fail(source + ": " + e.path + ": " + why);
+}
+
+void read_type(archive_entry* ae, Entry& e, const std::string& source) {
 	if (const char* hl = archive_entry_hardlink(ae)) {
 		e.type = EntryType::hardlink;
 		e.target = hl;
-	} else {
-		switch (archive_entry_filetype(ae)) {
-		case AE_IFREG: e.type = EntryType::regular; break;
-		case AE_IFDIR: e.type = EntryType::directory; break;
-		case AE_IFLNK: e.type = EntryType::symlink; break;
-		case AE_IFCHR: e.type = EntryType::chardev; break;
-		case AE_IFBLK: e.type = EntryType::blockdev; break;
-		case AE_IFIFO: e.type = EntryType::fifo; break;
-		case AE_IFSOCK: e.type = EntryType::socket; break;
-		default: bad("unsupported entry type");
-		}
-		if (e.type == EntryType::symlink) {
-			const char* t = archive_entry_symlink(ae);
-			e.target = t ? t : "";
-		}
+		return;
 	}
+	switch (archive_entry_filetype(ae)) {
+	case AE_IFREG: e.type = EntryType::regular; break;
+	case AE_IFDIR: e.type = EntryType::directory; break;
+	case AE_IFLNK: e.type = EntryType::symlink; break;
+	case AE_IFCHR: e.type = EntryType::chardev; break;
+	case AE_IFBLK: e.type = EntryType::blockdev; break;
+	case AE_IFIFO: e.type = EntryType::fifo; break;
+	case AE_IFSOCK: e.type = EntryType::socket; break;
+	default: bad_entry(source, e, "unsupported entry type");
+	}
+	if (e.type == EntryType::symlink) {
+		const char* t = archive_entry_symlink(ae);
+		e.target = t ? t : "";
+	}
+}
+
+void read_attributes(archive_entry* ae, Entry& e, const std::string& source) {
 	e.mode = archive_entry_perm(ae) & 07777;
 	la_int64_t uid = archive_entry_uid(ae), gid = archive_entry_gid(ae);
-	if (uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX) bad("owner out of range");
+	if (uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX) bad_entry(source, e, "owner out of range");
 	e.uid = static_cast<uint32_t>(uid);
 	e.gid = static_cast<uint32_t>(gid);
 	e.mtime = {archive_entry_mtime(ae), static_cast<uint32_t>(archive_entry_mtime_nsec(ae))};
@@ -176,7 +167,7 @@ bool TarReader::next(Entry& e) {
 		size_t xs;
 		while (archive_entry_xattr_next(ae, &xn, &xv, &xs) == ARCHIVE_OK) {
 			xattr_bytes += strlen(xn) + xs;
-			if (xattr_bytes > kMaxXattrBytes) bad("extended attributes too large");
+			if (xattr_bytes > kMaxXattrBytes) bad_entry(source, e, "extended attributes too large");
 			std::string value(static_cast<const char*>(xv), xs);
 			// pax writers may carry one xattr twice (LIBARCHIVE. and SCHILY.)
 			auto same = std::find_if(e.xattrs.begin(), e.xattrs.end(), [&](const Xattr& x) { return x.name == xn; });
@@ -184,11 +175,33 @@ bool TarReader::next(Entry& e) {
 			else e.xattrs.push_back({xn, std::move(value)});
 		}
 	}
+}
+
+}  // namespace
+
+bool TarReader::next(Entry& e) {
+	Impl& m = *impl_;
+	archive_entry* ae = nullptr;
+	int r;
+	for (int tries = 0;; tries++) {
+		r = archive_read_next_header(m.a, &ae);
+		if (r != ARCHIVE_RETRY || tries > 16) break;
+	}
+	if (r == ARCHIVE_EOF) return false;
+	if (r < ARCHIVE_WARN) m.fail_archive(m.current.empty() ? "" : "after " + m.current);
+	const char* path = archive_entry_pathname(ae);
+	if (!path) m.fail_archive("entry without a readable name");
+	if (r == ARCHIVE_WARN) BLOG_WARN("%s: %s: %s", m.name.c_str(), path, archive_error_string(m.a));
+	m.current = path;
+	e = Entry{};
+	e.path = path;
+	read_type(ae, e, m.name);
+	read_attributes(ae, e, m.name);
 	data_blocks_ = 0;
 	data_regions_ = 0;
 	if (e.type == EntryType::regular) {
 		la_int64_t size = archive_entry_size(ae);
-		if (size < 0) bad("negative size");
+		if (size < 0) bad_entry(m.name, e, "negative size");
 		e.size = static_cast<uint64_t>(size);
 		if (archive_entry_sparse_reset(ae) > 0) {
 			e.sparse = true;

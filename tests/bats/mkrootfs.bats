@@ -177,14 +177,19 @@ PY
 	[ "$status" -ne 0 ]
 }
 
-@test "mkrootfs: automatic size follows the content and --headroom" {
-	python3 -c '
-import io, os, tarfile
-tf = tarfile.open("'"$T"'/big.tar", "w")
+# make_big_tar TAR: 40 files of 1 MiB of random bytes.
+make_big_tar() {
+	python3 - "$1" <<'PY'
+import io, os, sys, tarfile
+tf = tarfile.open(sys.argv[1], "w")
 for i in range(40):
     t = tarfile.TarInfo("f%d" % i); t.size = 1 << 20
     tf.addfile(t, io.BytesIO(os.urandom(t.size)))
-'
+PY
+}
+
+@test "mkrootfs: automatic size follows the content and --headroom" {
+	make_big_tar "$T/big.tar"
 	mkrootfs --headroom 0 -o "$T/small.ext4" "$T/big.tar"
 	mkrootfs --headroom 100M -o "$T/more.ext4" "$T/big.tar"
 	mkrootfs --headroom 50% -o "$T/pct.ext4" "$T/big.tar"
@@ -356,7 +361,8 @@ PY
 	[ ! -e "$T/ro/out.ext4" ]
 }
 
-@test "mkrootfs: a real multi-layer image through oci-unpack" {
+# layered_image DIR: the layered test image of images.bash, tagged "test".
+layered_image() {
 	command -v oci-unpack >/dev/null || skip "oci-unpack not built"
 	command -v umoci >/dev/null || skip "umoci not installed"
 	# images.bash ends in a `read -d ''` that returns 1, which `load` refuses
@@ -364,16 +370,54 @@ PY
 	# shellcheck source=tests/bats/images.bash
 	source "$BATS_TEST_DIRNAME/images.bash"
 	set -e
-	make_layered_image "$T/img" test
+	make_layered_image "$1" test
+}
+
+# same_tree_as_tar IMG TAR: IMG holds what TAR does, apart from what --init adds.
+same_tree_as_tar() {
+	local list expect
+	list=$(img_list "$1" | grep -v -e '^bencher' -e '^proc ' -e '^sys ' -e '^dev ' -e '^run ' -e '^tmp ')
+	expect=$(tar_list "$2" | grep -v -e '^bencher' -e '^proc ' -e '^sys ' -e '^dev ' -e '^run ' -e '^tmp ')
+	same_listing "$list" "$expect"
+}
+
+@test "mkrootfs: a real multi-layer image through oci-unpack" {
+	layered_image "$T/img"
 	oci-unpack "$T/img:test" >"$T/flat.tar"
 	oci-unpack "$T/img:test" | mkrootfs --init /bin/true -o "$T/l.ext4"
 	fsck_clean "$T/l.ext4"
-	list=$(img_list "$T/l.ext4" | grep -v -e '^bencher' -e '^proc ' -e '^sys ' -e '^dev ' -e '^run ' -e '^tmp ')
-	expect=$(tar_list "$T/flat.tar" | grep -v -e '^bencher' -e '^proc ' -e '^sys ' -e '^dev ' -e '^run ' -e '^tmp ')
-	same_listing "$list" "$expect"
+	same_tree_as_tar "$T/l.ext4" "$T/flat.tar"
 	assert_contains "$(img_list "$T/l.ext4")" "bencher/init file 0755"
 	# busybox made it across
 	[ -n "$(img_cat "$T/l.ext4" /bin/busybox | head -c 4)" ]
+}
+
+@test "mkrootfs: --estimate-from writes a piped stream straight in, never spooling it" {
+	layered_image "$T/img"
+	oci-unpack --config-only --estimate --config-out "$T/img.json" "$T/img:test"
+	d=$(jq -r .image_digest "$T/img.json")
+	oci-unpack --digest "$d" "$T/img:test" >"$T/flat.tar"
+	# a spool directory that cannot exist: spooling would fail
+	bad_input "$T/no/such/dir" bash -c "cat '$T/flat.tar' | mkrootfs --spool-dir '$T/no/such/dir' -o '$T/out.ext4'"
+	oci-unpack --digest "$d" "$T/img:test" |
+		mkrootfs --estimate-from "$T/img.json" --spool-dir "$T/no/such/dir" --init /bin/true -o "$T/e.ext4"
+	fsck_clean "$T/e.ext4"
+	same_tree_as_tar "$T/e.ext4" "$T/flat.tar"
+	# a seekable file is counted exactly: the estimate is not needed there
+	mkrootfs --estimate-from "$T/img.json" --spool-dir "$T/no/such/dir" -o "$T/f.ext4" "$T/flat.tar"
+	fsck_clean "$T/f.ext4"
+}
+
+@test "mkrootfs: a stream larger than its estimate fails cleanly, saying what it needs" {
+	make_big_tar "$T/big.tar"
+	printf '{"estimate":{"bytes":4096,"entries":1}}\n' >"$T/small.json"
+	bad_input "out.ext4: out of space: needs at least 4" \
+		bash -c "cat '$T/big.tar' | mkrootfs --headroom 0 --estimate-from '$T/small.json' -o '$T/out.ext4'"
+	printf '{"estimate":{"bytes":41943040,"entries":40}}\n' >"$T/right.json"
+	cat "$T/big.tar" | mkrootfs --headroom 0 --estimate-from "$T/right.json" -o "$T/fits.ext4"
+	fsck_clean "$T/fits.ext4"
+	printf '{"image_digest":null}\n' >"$T/none.json"
+	bad_input "none.json: no estimate" bash -c "mkrootfs --estimate-from '$T/none.json' -o '$T/out.ext4' </dev/null"
 }
 
 @test "mkrootfs: usage errors exit 2" {

@@ -117,6 +117,24 @@ image_with_layer() {
 	[ ! -e x.tar ]
 }
 
+@test "--estimate adds the flattened tree's size to --config-out, reading no layer" {
+	oci-unpack --config-out plain.json "$IMG" >flat.tar
+	oci-unpack --config-only --estimate --config-out est.json "$IMG"
+	# the documented keys, then the estimate
+	assert_eq "$(jq -c 'del(.estimate)' est.json)" "$(jq -c . plain.json)"
+	bytes=$(jq -r .estimate.bytes est.json)
+	entries=$(jq -r .estimate.entries est.json)
+	# every layer's tar, read from the gzip trailers: at least the flattened stream
+	[ "$bytes" -ge "$(stat -c %s flat.tar)" ]
+	[ "$bytes" -lt $(($(stat -c %s flat.tar) * 4)) ]
+	[ "$entries" -ge 1 ]
+	oci-unpack --estimate --config-out full.json "$IMG" >/dev/null
+	cmp est.json full.json
+	run oci-unpack --estimate "$IMG"
+	[ "$status" -eq 2 ]
+	assert_contains "$output" "--estimate needs --config-out FILE"
+}
+
 @test "--output-dir extracts the same tree" {
 	oci-unpack "$IMG" >out.tar
 	oci-unpack --output-dir tree --config-out cfg.json "$IMG"
@@ -185,6 +203,52 @@ image_with_layer() {
 	run oci-unpack "two@sha256:$(printf '%064d' 0)"
 	[ "$status" -eq 3 ]
 	run oci-unpack ./no/such/dir
+	[ "$status" -eq 3 ]
+}
+
+@test "--digest takes the image resolved earlier, though its tag has moved" {
+	cp -a "$IMG" moved
+	oci-unpack --config-only --config-out first.json moved:latest
+	oci-unpack moved:latest >first.tar
+	d=$(jq -r .image_digest first.json)
+	# retag: "latest" now names another image
+	make_busybox_image moved latest /bin/echo moved >/dev/null 2>&1
+	oci-unpack --config-out now.json moved:latest >/dev/null
+	[ "$(jq -r .image_digest now.json)" != "$d" ]
+	oci-unpack --digest "$d" --config-out again.json moved:latest >again.tar
+	cmp first.json again.json
+	diff <(tree_manifest first.tar) <(tree_manifest again.tar)
+	oci-unpack --digest "$d" moved | cmp - first.tar
+	run oci-unpack --digest "sha256:$(printf '%064d' 0)" moved:latest
+	[ "$status" -eq 3 ]
+	assert_contains "$output" "no manifest sha256:0000"
+	run oci-unpack --digest nope moved
+	[ "$status" -eq 2 ]
+	# a classic docker-save image is named by its config digest
+	skopeo copy --quiet "oci:$IMG:latest" docker-archive:d.tar:test/img:v1
+	oci-unpack --config-only --config-out d.json d.tar
+	[ "$(jq -r .image_digest d.json)" = null ]
+	oci-unpack --digest "$(jq -r .config_digest d.json)" d.tar:test/img:v1 | cmp - first.tar
+	run oci-unpack --digest "$d" d.tar
+	[ "$status" -eq 3 ]
+	assert_contains "$output" "no image with config $d"
+}
+
+@test "--digest pulls the manifest by digest from a registry whose tag moved" {
+	start_registry
+	cp -a "$IMG" other
+	make_busybox_image other latest /bin/echo other >/dev/null 2>&1
+	push_image "$IMG" latest test/img:v1
+	oci-unpack --insecure --cache-dir cache --config-only --config-out first.json "$REGISTRY_ADDR/test/img:v1"
+	push_image other latest test/img:v1
+	oci-unpack --insecure --cache-dir cache --config-only --config-out now.json "$REGISTRY_ADDR/test/img:v1"
+	[ "$(jq -r .image_digest now.json)" != "$(jq -r .image_digest first.json)" ]
+	oci-unpack --insecure --cache-dir cache --digest "$(jq -r .image_digest first.json)" \
+		--config-out again.json "$REGISTRY_ADDR/test/img:v1" >pulled.tar
+	cmp first.json again.json
+	oci-unpack "$IMG" >ref.tar
+	diff <(tree_manifest ref.tar) <(tree_manifest pulled.tar)
+	run oci-unpack --insecure --cache-dir cache --digest "sha256:$(printf '%064d' 0)" "$REGISTRY_ADDR/test/img:v1"
 	[ "$status" -eq 3 ]
 }
 

@@ -12,9 +12,11 @@
 
 #include "common/error.hh"
 #include "oci/blob.hh"
+#include "test_util.hh"
 
 using namespace bencher;
 using namespace bencher::oci;
+using namespace bencher::oci::test;
 
 namespace {
 
@@ -35,13 +37,7 @@ std::string make_tar(const std::vector<E>& entries, const char* filter = nullptr
 	if (filter && std::strcmp(filter, "gzip") == 0) archive_write_add_filter_gzip(a);
 	if (filter && std::strcmp(filter, "zstd") == 0) archive_write_add_filter_zstd(a);
 	archive_write_set_bytes_in_last_block(a, 1);
-	archive_write_open2(
-	    a, &out, nullptr,
-	    [](archive*, void* ud, const void* buf, size_t n) -> la_ssize_t {
-		    static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), n);
-		    return static_cast<la_ssize_t>(n);
-	    },
-	    nullptr, nullptr);
+	open_to_string(a, &out);
 	for (const auto& e : entries) {
 		archive_entry* ae = archive_entry_new();
 		archive_entry_set_pathname(ae, e.path.c_str());
@@ -114,13 +110,7 @@ std::vector<std::string> run(const std::vector<std::vector<E>>& layers, FlattenO
 	std::string out;
 	archive* w = archive_write_new();
 	archive_write_set_format_pax_restricted(w);
-	archive_write_open2(
-	    w, &out, nullptr,
-	    [](archive*, void* ud, const void* buf, size_t n) -> la_ssize_t {
-		    static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), n);
-		    return static_cast<la_ssize_t>(n);
-	    },
-	    nullptr, nullptr);
+	open_to_string(w, &out);
 	try {
 		flatten(ls, w, opt);
 	} catch (...) {
@@ -160,22 +150,15 @@ std::vector<std::string> run(const std::vector<std::vector<E>>& layers, FlattenO
 
 using V = std::vector<std::string>;
 
-int exit_code_of(const std::function<void()>& f, std::string* msg = nullptr) {
-	try {
-		f();
-	} catch (const Error& e) {
-		if (msg) *msg = e.what();
-		return e.exit_code();
-	}
-	return 0;
-}
-
 }  // namespace
 
 TEST(Normalize, Paths) {
 	EXPECT_EQ(normalize_path("./a//b/", "l"), "a/b");
 	EXPECT_EQ(normalize_path("a/./b", "l"), "a/b");
 	EXPECT_EQ(normalize_path("./", "l"), "");
+	EXPECT_EQ(normalize_path("/", "l"), "");
+	EXPECT_EQ(normalize_path("//", "l"), "");
+	EXPECT_EQ(exit_code_of([] { normalize_path("/a", "l"); }), kExitUnsafe);
 	EXPECT_EQ(exit_code_of([] { normalize_path("/etc/passwd", "l"); }), kExitUnsafe);
 	EXPECT_EQ(exit_code_of([] { normalize_path("a/../../b", "l"); }), kExitUnsafe);
 	EXPECT_EQ(exit_code_of([] { normalize_path("..", "l"); }), kExitUnsafe);
@@ -247,7 +230,7 @@ TEST(Flatten, EmptyLayers) {
 }
 
 TEST(Flatten, RootEntriesAndAufsMetadataDropped) {
-	V got = run({{{"./", 'd'}, {".wh..wh.plnk", 'd'}, {"a", 'f', "1"}}});
+	V got = run({{{"./", 'd'}, {"/", 'd'}, {".wh..wh.plnk", 'd'}, {"a", 'f', "1"}}});
 	EXPECT_EQ(got, (V{"a f 1"}));
 }
 
@@ -257,13 +240,7 @@ TEST(Flatten, CompressedLayers) {
 		archive* w = archive_write_new();
 		archive_write_set_format_pax_restricted(w);
 		std::string out;
-		archive_write_open2(
-		    w, &out, nullptr,
-		    [](archive*, void* ud, const void* buf, size_t n) -> la_ssize_t {
-			    static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), n);
-			    return static_cast<la_ssize_t>(n);
-		    },
-		    nullptr, nullptr);
+		open_to_string(w, &out);
 		FlattenStats st = flatten(ls, w, {});
 		archive_write_close(w);
 		archive_write_free(w);
@@ -382,4 +359,37 @@ TEST(Flatten, TooManyEntries) {
 	opt.max_entries = 10;
 	EXPECT_EQ(exit_code_of([&] { run({many}, opt); }), kExitUnsafe);
 	EXPECT_EQ(exit_code_of([&] { run({{}, many}, opt); }), kExitUnsafe);
+}
+
+// Pass 2 reads a compressed upper layer from the copy pass 1 kept: every
+// blob is opened, so decompressed, once, and the rules still hold.
+TEST(Flatten, EachCompressedLayerIsDecompressedOnce) {
+	for (const char* f : {"gzip", "zstd"}) {
+		std::vector<std::vector<E>> spec = {
+		    {{"a", 'd'}, {"a/x", 'f', "1"}, {"t", 'f', "target"}, {"keep", 'f', "k"}},
+		    {{"a/.wh.x", 'f'}, {"l", 'h', "t"}, {"t", 'f', "new"}},
+		    {{".wh.keep", 'f'}, {"a/y", 'f', "2"}}};
+		std::vector<Layer> ls;
+		auto opens = std::make_shared<std::vector<int>>(spec.size(), 0);
+		for (size_t i = 0; i < spec.size(); i++) {
+			Layer l = layer_of(make_tar(spec[i], f));
+			auto inner = l.open;
+			l.open = [inner, opens, i] {
+				(*opens)[i]++;
+				return inner();
+			};
+			ls.push_back(std::move(l));
+		}
+		std::string out;
+		archive* w = archive_write_new();
+		archive_write_set_format_pax_restricted(w);
+		open_to_string(w, &out);
+		FlattenStats st = flatten(ls, w, {});
+		archive_write_close(w);
+		archive_write_free(w);
+		EXPECT_EQ(*opens, (std::vector<int>{1, 1, 1})) << f;
+		// a, l (carrying the old t's data), t, a/y
+		EXPECT_EQ(st.entries_out, 4u) << f;
+		EXPECT_EQ(st.bytes_out, std::string("target").size() + 3 + 1) << f;
+	}
 }

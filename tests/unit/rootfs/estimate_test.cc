@@ -1,8 +1,14 @@
 // Unit tests for lib/rootfs/estimate: the automatic size must always hold
-// the content (else the build fails), and follow --size/--headroom/--inodes.
+// the content (else the build fails), and follow --size/--headroom/--inodes;
+// a stream sized from oci-unpack's estimate, and reading it (cli.cc).
 #include "rootfs/estimate.hh"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "common/error.hh"
+#include "common/fd.hh"
+#include "rootfs/cli.hh"
 
 using namespace bencher::rootfs;
 
@@ -78,4 +84,59 @@ TEST(Plan, PercentHeadroom) {
 	Geometry g = plan(est, req);
 	EXPECT_GE(g.blocks * kBlockSize, 2 * est.content_bytes());
 	EXPECT_LE(minimum_size(est, true), g.blocks * kBlockSize);
+}
+
+namespace {
+uint64_t tar_bytes(uint64_t size) { return 512 + (size + 511) / 512 * 512; }
+}  // namespace
+
+// oci-unpack's estimate (tar bytes, entries) must hold what the stream holds
+// when the entry count is right, whatever the shape: tiny files round a
+// whole block up, empty directories take one, large files little more.
+TEST(Estimate, FromAStreamsSizeHoldsItsContent) {
+	struct Shape {
+		uint64_t files, file_size, dirs, symlinks;
+	};
+	for (Shape sh : {Shape{100000, 1, 0, 0}, Shape{20, 50 << 20, 1, 0}, Shape{0, 0, 50000, 0},
+			 Shape{5000, 30000, 900, 700}, Shape{10, 0, 10, 10000}}) {
+		Estimate exact;
+		uint64_t bytes = 1024, entries = 0;  // the end-of-archive blocks
+		Entry e;
+		e.path = "some/dir/a-name-of-twenty";
+		e.type = EntryType::regular;
+		e.size = sh.file_size;
+		for (uint64_t i = 0; i < sh.files; i++, entries++) exact.add(e, blocks_for(e.size)), bytes += tar_bytes(e.size);
+		e.type = EntryType::directory;
+		for (uint64_t i = 0; i < sh.dirs; i++, entries++) exact.add(e, 0), bytes += 512;
+		e.type = EntryType::symlink;
+		e.target = std::string(80, 't');
+		for (uint64_t i = 0; i < sh.symlinks; i++, entries++) exact.add(e, 0), bytes += 512;
+		SizeRequest none;
+		none.headroom = 0;
+		Geometry g = plan(estimate_stream({bytes, entries}), none);
+		EXPECT_GE(g.blocks * kBlockSize, minimum_size(exact, true)) << sh.files << " files of " << sh.file_size;
+		EXPECT_GE(g.inodes, exact.inodes + 11) << sh.files << " files of " << sh.file_size;
+	}
+}
+
+TEST(Estimate, LoadsOciUnpacksSummary) {
+	bencher::TempDir dir;
+	auto load = [&](const std::string& text) {
+		std::string path = dir.path() + "/img.json";
+		bencher::UniqueFd fd = bencher::open_file(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		bencher::write_all(fd.get(), text, path);
+		return load_stream_size(path);
+	};
+	StreamSize s = load(R"({"image_digest":null,"estimate":{"bytes":1234,"entries":5}})");
+	EXPECT_EQ(s.bytes, 1234u);
+	EXPECT_EQ(s.entries, 5u);
+	for (const char* bad : {R"({"image_digest":null})", R"({"estimate":{"bytes":-1,"entries":5}})",
+				R"({"estimate":{"bytes":"1","entries":5}})", "[]"}) {
+		try {
+			load(bad);
+			ADD_FAILURE() << bad;
+		} catch (const bencher::Error& e) {
+			EXPECT_EQ(e.exit_code(), 1) << bad;
+		}
+	}
 }
