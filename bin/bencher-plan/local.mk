@@ -12,6 +12,10 @@ bin_PROGRAMS += bencher-plan
 bencher_plan_SOURCES = bin/bencher-plan/main.cc
 bencher_plan_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 bencher_plan_LDADD = lib/librunner.a $(BENCHER_COMMON_LIBS)
+# Static: the runner starts it twice a run, and in the TCG test host, where
+# every instruction is emulated, loading libcrypto and libstdc++ costs more
+# than the planning (bench/runner).
+bencher_plan_LDFLAGS = -static -pthread
 dist_man_MANS += man/bencher-plan.1
 
 check_PROGRAMS += tests/unit/runner_test

@@ -2,7 +2,9 @@
 // programs; this one parses and checks its command line (shell assignments
 // out, as getopt(1) does) and, given oci-unpack's config summary, writes the
 // run config and names the cached rootfs. The logic is in lib/runner/.
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
 #include "common/cli.hh"
 #include "common/error.hh"
@@ -24,6 +26,8 @@ const char kHelp[] =
     "line and prints its values as shell assignments to eval; with --image-config,\n"
     "plans the run instead and prints image_digest and rootfs.\n"
     "\n"
+    "  --run-dir-in DIR      also make a private run directory in DIR and print\n"
+    "                        its path as work= (saves the script a mktemp)\n"
     "  --image-config FILE   oci-unpack's --config-out summary of the image\n"
     "  --init FILE           bencher-init, whose digest is part of the cache key\n"
     "  --cache-dir DIR       the runner's cache (rootfs/, init-digest/)\n"
@@ -38,7 +42,7 @@ const char kHelp[] =
     "nothing to run or no digest. See bencher-plan(1).\n";
 
 struct PlanFiles {
-	std::string image_config, init, cache_dir, run_out, dry_run_out, kernel;
+	std::string run_dir_in, image_config, init, cache_dir, run_out, dry_run_out, kernel;
 };
 
 // The plan: run.json (and the --dry-run document) written, the cache entry
@@ -63,13 +67,21 @@ std::string plan(const PlanFiles& f, const Options& o) {
 	return "image_digest=" + shell_quote(image.digest) + "\nrootfs=" + shell_quote(rootfs) + "\n";
 }
 
+// A fresh directory only this user can enter, for the run's files.
+std::string make_run_dir(const std::string& parent) {
+	std::string path = parent + "/bencher-run.XXXXXX";
+	if (mkdtemp(path.data()) == nullptr) fail_errno("cannot create a run directory in " + parent, errno, kExitRunner);
+	return path;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
 	return run_main("bencher-plan", [&] {
 		PlanFiles f;
 		cli::Parser p({"bencher-plan", kHelp});
-		p.value("image-config", 0, [&](const std::string& v) { f.image_config = v; })
+		p.value("run-dir-in", 0, [&](const std::string& v) { f.run_dir_in = v; })
+		    .value("image-config", 0, [&](const std::string& v) { f.image_config = v; })
 		    .value("init", 0, [&](const std::string& v) { f.init = v; })
 		    .value("cache-dir", 0, [&](const std::string& v) { f.cache_dir = v; })
 		    .value("run-out", 0, [&](const std::string& v) { f.run_out = v; })
@@ -80,6 +92,7 @@ int main(int argc, char** argv) {
 		set_program_name("bencher-runner");
 		Options o = parse_options(args);
 		std::string out = f.image_config.empty() || o.help ? shell_assignments(o) : plan(f, o);
+		if (!f.run_dir_in.empty() && !o.help) out += "work=" + shell_quote(make_run_dir(f.run_dir_in)) + "\n";
 		write_all(1, out, "stdout");
 		return 0;
 	});
