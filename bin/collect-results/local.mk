@@ -8,6 +8,7 @@ lib_libresults_a_SOURCES = \
 	lib/results/serial.cc lib/results/serial.hh \
 	lib/results/user.cc lib/results/user.hh \
 	lib/results/runjson.cc lib/results/runjson.hh \
+	lib/results/report.cc lib/results/report.hh \
 	lib/results/collector.cc lib/results/collector.hh
 lib_libresults_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 
@@ -25,6 +26,7 @@ check_PROGRAMS += tests/unit/results_test
 tests_unit_results_test_SOURCES = \
 	tests/unit/results/codec_test.cc \
 	tests/unit/results/protocol_test.cc \
+	tests/unit/results/report_test.cc \
 	tests/unit/results/serial_test.cc \
 	tests/unit/results/user_test.cc
 tests_unit_results_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS)

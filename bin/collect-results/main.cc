@@ -6,19 +6,24 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "common/cli.hh"
 #include "common/error.hh"
 #include "common/fd.hh"
+#include "common/json.hh"
 #include "common/log.hh"
 #include "common/size.hh"
 #include "results/collector.hh"
+#include "results/report.hh"
 #include "results/runjson.hh"
 
 using namespace bencher;
 
 static const char kHelp[] =
     "Usage: collect-results [OPTIONS] --config run.json -- COMMAND [ARG...]\n"
+    "       collect-results --merge --out FILE RESULTS.json...\n"
     "Run COMMAND (the jailer + VMM chain) with the vsock control socket at fd 3,\n"
     "send bencher-init its run config, and pass on the workload's stdout, stderr,\n"
     "exit code and files.\n"
@@ -40,6 +45,11 @@ static const char kHelp[] =
     "      --hmac-key-file FILE   for tests: use the key in FILE (16-64 bytes), not a fresh one\n"
     "      --encode-config FILE   write the run config in wire form (no HMAC key) to FILE\n"
     "                             and exit: the serial fallback's /bencher/run.cfg\n"
+    "      --cache-hit yes|no     for bencher-runner: the rootfs came from its cache\n"
+    "      --prepare-ms N         for bencher-runner: its image preparation time\n"
+    "      --started-at MICROS    for bencher-runner: its start, microseconds since the epoch\n"
+    "                             (any of these three adds the \"runner\" stage times)\n"
+    "      --merge                merge the results files given as operands into --out\n"
     "      --log-level LEVEL      error, warn (default), info or debug\n"
     "  -h, --help                 show this help\n"
     "      --version              show the version\n"
@@ -57,42 +67,81 @@ static double parse_seconds(const std::string& v, const char* what) {
 	return d;
 }
 
+static bool parse_yes_no(const std::string& v, const char* what) {
+	if (v == "yes") return true;
+	if (v == "no") return false;
+	fail_usage(strprintf("%s: expected yes or no, got \"%s\"", what, v.c_str()));
+}
+
+// Everything the command line asks for, before anything is acted on.
+struct Args {
+	results::CollectOptions o;
+	std::string config_path, encode_path;
+	std::optional<uint64_t> max_output, max_file, max_files;
+	bool merge = false;
+	std::vector<std::string> operands;
+};
+
+static Args parse_args(int argc, char** argv) {
+	Args a;
+	results::CollectOptions& o = a.o;
+	cli::Parser p({"collect-results", kHelp});
+	p.value("config", 'c', [&](const std::string& v) { a.config_path = v; });
+	p.value("out", 'o', [&](const std::string& v) { o.out_path = v; });
+	p.value("output-dir", 0, [&](const std::string& v) { o.output_dir = v; });
+	p.value("max-output-size", 0, [&](const std::string& v) { a.max_output = parse_size(v, "--max-output-size"); });
+	p.value("max-file-size", 0, [&](const std::string& v) { a.max_file = parse_size(v, "--max-file-size"); });
+	p.value("max-files-size", 0, [&](const std::string& v) { a.max_files = parse_size(v, "--max-files-size"); });
+	p.value("timeout", 't', [&](const std::string& v) { o.timeout_s = parse_seconds(v, "--timeout"); });
+	p.value("kill-grace", 0, [&](const std::string& v) { o.kill_grace_s = parse_seconds(v, "--kill-grace"); });
+	p.value("vsock-fd", 0, [&](const std::string& v) {
+		o.vsock_fd = static_cast<int>(parse_uint(v, "--vsock-fd", 3, 1000));
+	});
+	p.value("vmm-report", 0, [&](const std::string& v) { o.vmm_report_path = v; });
+	p.value("cgroup-stats", 0, [&](const std::string& v) { o.cgroup_stats_path = v; });
+	p.value("console-log", 0, [&](const std::string& v) { o.console_log = v; });
+	p.flag("require-hmac", 0, [&] { o.require_hmac = true; });
+	p.flag("no-metrics", 0, [&] { o.metrics = false; });
+	p.value("hmac-key-file", 0, [&](const std::string& v) { o.hmac_key = read_file(v, results::kMaxKeyBytes + 1); });
+	p.value("encode-config", 0, [&](const std::string& v) { a.encode_path = v; });
+	p.value("cache-hit", 0, [&](const std::string& v) { o.runner.cache_hit = parse_yes_no(v, "--cache-hit"); });
+	p.value("prepare-ms", 0, [&](const std::string& v) {
+		o.runner.prepare_ms = static_cast<int64_t>(parse_uint(v, "--prepare-ms", 0, INT32_MAX));
+	});
+	p.value("started-at", 0, [&](const std::string& v) {
+		o.runner.started_at_us = static_cast<int64_t>(parse_uint(v, "--started-at", 0, INT64_MAX / 2));
+	});
+	p.flag("merge", 0, [&] { a.merge = true; });
+	a.operands = p.parse(argc, argv);
+	return a;
+}
+
+static int merge(const Args& a) {
+	if (a.o.out_path.empty()) fail_usage("--merge needs --out FILE");
+	if (a.operands.empty()) fail_usage("--merge: no results files given");
+	json::save_file(a.o.out_path, results::merge_results(a.operands), true);
+	return 0;
+}
+
 int main(int argc, char** argv) {
+	int64_t started = results::realtime_us();
 	return run_main("collect-results", [&] {
 		log::init_from_env();
-		results::CollectOptions o;
-		std::string config_path, encode_path;
-		std::optional<uint64_t> max_output, max_file, max_files;
-		cli::Parser p({"collect-results", kHelp});
-		p.value("config", 'c', [&](const std::string& v) { config_path = v; });
-		p.value("out", 'o', [&](const std::string& v) { o.out_path = v; });
-		p.value("output-dir", 0, [&](const std::string& v) { o.output_dir = v; });
-		p.value("max-output-size", 0, [&](const std::string& v) { max_output = parse_size(v, "--max-output-size"); });
-		p.value("max-file-size", 0, [&](const std::string& v) { max_file = parse_size(v, "--max-file-size"); });
-		p.value("max-files-size", 0, [&](const std::string& v) { max_files = parse_size(v, "--max-files-size"); });
-		p.value("timeout", 't', [&](const std::string& v) { o.timeout_s = parse_seconds(v, "--timeout"); });
-		p.value("kill-grace", 0, [&](const std::string& v) { o.kill_grace_s = parse_seconds(v, "--kill-grace"); });
-		p.value("vsock-fd", 0, [&](const std::string& v) {
-			o.vsock_fd = static_cast<int>(parse_uint(v, "--vsock-fd", 3, 1000));
-		});
-		p.value("vmm-report", 0, [&](const std::string& v) { o.vmm_report_path = v; });
-		p.value("cgroup-stats", 0, [&](const std::string& v) { o.cgroup_stats_path = v; });
-		p.value("console-log", 0, [&](const std::string& v) { o.console_log = v; });
-		p.flag("require-hmac", 0, [&] { o.require_hmac = true; });
-		p.flag("no-metrics", 0, [&] { o.metrics = false; });
-		p.value("hmac-key-file", 0, [&](const std::string& v) { o.hmac_key = read_file(v, results::kMaxKeyBytes + 1); });
-		p.value("encode-config", 0, [&](const std::string& v) { encode_path = v; });
-		o.command = p.parse(argc, argv);
-		if (config_path.empty()) fail_usage("--config run.json is required");
-		o.config = results::load_run_json(config_path);
-		if (max_output) o.config.max_output_bytes = *max_output;
-		if (max_file) o.config.max_file_bytes = *max_file;
-		if (max_files) o.config.max_files_total_bytes = *max_files;
+		Args a = parse_args(argc, argv);
+		if (a.merge) return merge(a);
+		results::CollectOptions& o = a.o;
+		o.started_us = started;
+		o.command = std::move(a.operands);
+		if (a.config_path.empty()) fail_usage("--config run.json is required");
+		o.config = results::load_run_json(a.config_path);
+		if (a.max_output) o.config.max_output_bytes = *a.max_output;
+		if (a.max_file) o.config.max_file_bytes = *a.max_file;
+		if (a.max_files) o.config.max_files_total_bytes = *a.max_files;
 		results::validate(o.config);
-		if (!encode_path.empty()) {
+		if (!a.encode_path.empty()) {
 			if (!o.command.empty()) fail_usage("--encode-config takes no COMMAND");
-			AtomicFile f(encode_path, 0644);
-			write_all(f.fd(), results::encode_config(o.config), encode_path);
+			AtomicFile f(a.encode_path, 0644);
+			write_all(f.fd(), results::encode_config(o.config), a.encode_path);
 			f.commit();
 			return 0;
 		}

@@ -96,7 +96,9 @@ Value load_file(const std::string& path, const Limits& limits) {
 }
 
 std::string dump(const Value& v, bool pretty) {
-	size_t flags = JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+	// 15 significant digits (DBL_DIG): a figure rounded to whole microseconds
+	// prints as 2421.75, not as jansson's default 17 digits, 2421.7497990000002.
+	size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
 	char* s = json_dumps(v.get(), flags | JSON_ENCODE_ANY);
 	if (s == nullptr) fail("json: cannot serialise");
 	std::string out(s);

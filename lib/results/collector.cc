@@ -22,6 +22,7 @@
 #include "common/json.hh"
 #include "common/log.hh"
 #include "results/codec.hh"
+#include "results/report.hh"
 #include "results/serial.hh"
 #include "vsock/control.hh"
 
@@ -139,6 +140,7 @@ private:
 
 	Clock::time_point start_;
 	double wall_ms_ = 0;
+	StageMarks marks_;
 	std::optional<Clock::time_point> timeout_at_, kill_at_, drain_until_;
 	bool timed_out_ = false;
 	int cancel_signal_ = 0;
@@ -147,6 +149,7 @@ private:
 };
 
 Session::Session(const CollectOptions& o) : o_(o), config_(o.config) {
+	marks_.start = o.started_us ? o.started_us : realtime_us();
 	if (!o.hmac_key.empty()) {
 		config_.hmac_key = o.hmac_key;
 	} else {
@@ -203,6 +206,7 @@ void Session::spawn() {
 	argv.push_back(nullptr);
 
 	start_ = Clock::now();
+	marks_.chain_start = realtime_us();
 	pid_ = fork();
 	if (pid_ < 0) fail_errno("fork");
 	if (pid_ == 0) {
@@ -279,6 +283,7 @@ void Session::handle_signal() {
 			if (p != pid_) continue;
 			command_exited_ = true;
 			wall_ms_ = ms_since(start_);
+			marks_.command_exit = realtime_us();
 			command_status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 			BLOG_INFO("COMMAND exited with status %d after %.0f ms", command_status_, wall_ms_);
 			// Whatever it left in flight may still be read, for a while.
@@ -336,6 +341,7 @@ void Session::handle_control() {
 	vsock::send_msg(ctl_.get(), reply);
 	if (port == vsock::kPortConfig) {
 		config_sent_ = true;
+		marks_.config_sent = realtime_us();
 		transport_ = "vsock";
 		digest_.add(port, config_wire_);
 		try {
@@ -470,12 +476,9 @@ void Session::conn_data(uint32_t port, std::string_view data) {
 void Session::conn_eof(uint32_t port) {
 	Conn& c = conns_[port];
 	c.eof = true;
-	if (port == vsock::kPortHmac) {
-		hmac_done_ = true;
-		c.fd.reset();
-	} else {
-		c.fd.reset();
-	}
+	c.fd.reset();
+	if (port == vsock::kPortHmac) hmac_done_ = true;
+	if (port == vsock::kPortExitCode && !exit_text_.empty()) marks_.exit_received = realtime_us();
 }
 
 // The HMAC is checked once everything it covers has ended; then init gets
@@ -534,6 +537,7 @@ void Session::serial_record(char type, std::string_view payload) {
 	case 'X':
 		if (exit_text_.size() + payload.size() > kMaxExitRecordBytes) exit_overflow_ = true;
 		else exit_text_.append(payload);
+		marks_.exit_received = realtime_us();
 		break;
 	case 'F': files_data(payload); break;
 	}
@@ -618,12 +622,6 @@ void Session::finish_files() {
 		if (!f.complete) file_abort(f, f.status ? "incomplete" : "not received");
 }
 
-json::Value number_or_null(json_t* v) {
-	if (v && json_is_integer(v)) return json::Value::integer(json_integer_value(v));
-	if (v && json_is_real(v)) return json::Value::real(json_real_value(v));
-	return json::Value::null();
-}
-
 int Session::run() {
 	sigset_t set;
 	sigemptyset(&set);
@@ -691,8 +689,8 @@ int Session::run() {
 		try {
 			json::Value r = json::load_file(o_.vmm_report_path);
 			if (!json_is_object(r.get())) fail(o_.vmm_report_path + ": not a JSON object");
-			vmm = r;
-			boot = number_or_null(json_object_get(r.get(), "boot_to_init_ms"));
+			vmm = rounded_object(r);
+			boot = rounded_ms(json_object_get(r.get(), "boot_to_init_ms"));
 		} catch (const Error& e) {
 			BLOG_WARN("vmm report: %s", e.what());
 		}
@@ -729,6 +727,7 @@ int Session::run() {
 	if (out_trunc) BLOG_WARN("stdout truncated at %llu bytes", static_cast<unsigned long long>(config_.max_output_bytes));
 	if (err_trunc) BLOG_WARN("stderr truncated at %llu bytes", static_cast<unsigned long long>(config_.max_output_bytes));
 
+	json::Value runner = o_.runner.given() ? runner_json(o_.runner, marks_, realtime_us()) : json::Value();
 	if (!o_.out_path.empty()) {
 		json::Value r = json::Value::object();
 		r.set("exit_code", rec ? json::Value::integer(rec->exit_code) : json::Value::null());
@@ -768,6 +767,7 @@ int Session::run() {
 		std::string err = !command_error_.empty() ? command_error_ : exit_error;
 		if (rec && !rec->error.empty()) err = rec->error;
 		r.set("error", err.empty() ? json::Value::null() : json::Value::string(err));
+		if (runner) r.set("runner", runner);
 		json::save_file(o_.out_path, r, true);
 	}
 	if (o_.metrics) {
@@ -784,6 +784,7 @@ int Session::run() {
 				if (v) m.set(k, json::Value::borrow(v));
 			}
 		}
+		if (runner) m.set("runner", runner);
 		std::fprintf(stderr, "---BENCHER_METRICS:%s---\n", json::dump(m).c_str());
 		std::fflush(stderr);
 	}

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "results/protocol.hh"
+#include "results/report.hh"
 
 namespace bencher::results {
 
@@ -38,6 +39,8 @@ struct CollectOptions {
 	bool require_hmac = false;
 	std::string hmac_key;             // tests only: this key instead of a fresh random one
 	bool metrics = true;
+	RunnerInfo runner;                // bencher-runner's figures, for the "runner" object
+	int64_t started_us = 0;           // realtime_us() at our own start; 0: when collect() begins
 };
 
 // Runs the whole exchange; returns the exit status for main().

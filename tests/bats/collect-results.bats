@@ -229,6 +229,78 @@ teardown() {
 	assert_eq 777 "$(json_get "$T/results.json" 'd["cgroup"]["cpu_usage_usec"]')" cpu
 }
 
+@test "figures copied from the VMM report are rounded to whole microseconds" {
+	run_json "$T/run.json" true
+	echo '{"outcome":"reboot","exit_code":0,"boot_to_init_ms":2421.7497990000002,"run_ms":3000.0001}' >"$T/vmm.json"
+	test_pair --vmm-report "$T/vmm.json"
+	assert_eq 0 "$status" status
+	grep -q -- '---BENCHER_METRICS:.*"boot_to_init_ms":2421.75[,}]' "$T/err" || die "metrics: $(cat "$T/err")"
+	assert_eq 2421.75 "$(json_get "$T/results.json" 'd["boot_to_init_ms"]')" boot
+	assert_eq 3000 "$(json_get "$T/results.json" 'd["vmm"]["run_ms"]')" run_ms
+	grep -q '2421.75,$' "$T/results.json" || die "not rounded: $(grep boot_to_init "$T/results.json")"
+}
+
+@test "the runner's stage times: given with --started-at, measured by collect-results" {
+	run_json "$T/run.json" sh -c 'sleep 0.3'
+	started=$(( ${EPOCHREALTIME/./} - 2000000 ))
+	test_pair --cache-hit no --prepare-ms 500 --started-at "$started"
+	assert_eq 0 "$status" status
+	assert_eq false "$(json_get "$T/results.json" 'd["runner"]["cache_hit"]')" cache_hit
+	assert_eq 500 "$(json_get "$T/results.json" 'd["runner"]["prepare_ms"]')" prepare_ms
+	python3 - "$T/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["runner"]
+keys = ["cache_hit", "prepare_ms", "setup_ms", "chain_ms", "total_ms", "boot_to_init_ms", "workload_ms", "teardown_ms"]
+assert list(r) == keys, r
+for k in keys[1:]:
+    assert type(r[k]) is int and r[k] >= 0, (k, r)
+# we started 2 s after --started-at, 0.5 s of which were preparation
+assert 1500 <= r["setup_ms"] < 10000, r
+assert r["total_ms"] >= r["chain_ms"] + 2000, r
+assert r["workload_ms"] >= 300, r
+assert r["boot_to_init_ms"] + r["workload_ms"] + r["teardown_ms"] <= r["chain_ms"], r
+PY
+	line=$(grep -- '---BENCHER_METRICS:' "$T/err")
+	assert_contains "$line" '"runner":{"cache_hit":false,"prepare_ms":500,"setup_ms":'
+	assert_contains "$line" '"workload_ms":'
+	test_pair --cache-hit yes
+	assert_eq true "$(json_get "$T/results.json" 'd["runner"]["cache_hit"]')" "cache_hit alone"
+	assert_eq null "$(json_get "$T/results.json" 'd["runner"]["total_ms"]')" "total_ms without --started-at"
+	test_pair
+	assert_eq false "$(json_get "$T/results.json" '"runner" in d')" "no runner object without the options"
+	case $(grep -- '---BENCHER_METRICS:' "$T/err") in *'"runner"'*) die "runner in the metrics line" ;; esac
+	test_pair --cache-hit maybe
+	assert_eq 2 "$status" "bad --cache-hit"
+}
+
+@test "--merge writes the iterations shape, and writes nothing from bad input" {
+	run_json "$T/run.json" true
+	test_pair --cache-hit no --prepare-ms 812 --started-at "${EPOCHREALTIME/./}"
+	mv "$T/results.json" "$T/r1.json"
+	run_json "$T/run.json" sh -c 'exit 3'
+	test_pair --cache-hit yes --prepare-ms 0 --started-at "${EPOCHREALTIME/./}"
+	mv "$T/results.json" "$T/r2.json"
+	collect-results --merge --out "$T/all.json" "$T/r1.json" "$T/r2.json"
+	python3 - "$T/all.json" "$T/r1.json" "$T/r2.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert list(m) == ["iterations", "exit_code", "prepare_ms"], m
+assert m["iterations"] == [json.load(open(p)) for p in sys.argv[2:]]
+assert m["exit_code"] == 3 and m["prepare_ms"] == 812, m
+PY
+	echo '[1]' >"$T/bad.json"
+	for bad in "$T/bad.json" "$T/none.json"; do
+		status=0
+		collect-results --merge --out "$T/m.json" "$T/r1.json" "$bad" 2>"$T/err" || status=$?
+		assert_eq 1 "$status" "merge of $bad"
+		assert_contains "$(cat "$T/err")" "$bad"
+		[ ! -e "$T/m.json" ] || die "wrote $T/m.json from bad input"
+	done
+	status=0
+	collect-results --merge "$T/r1.json" 2>"$T/err" || status=$?
+	assert_eq 2 "$status" "--merge without --out"
+}
+
 @test "runner-level failures have their own exit codes" {
 	run_json "$T/run.json" true
 	status=0

@@ -123,6 +123,13 @@ TEST(Json, BuildDumpAndReload) {
 	EXPECT_EQ(json::dump(w), R"({"bad":null})");
 }
 
+TEST(Json, RealsPrintShort) {
+	json::Value v = json::Value::array();
+	v.append(json::Value::real(1.235));
+	v.append(json::Value::real(123.5));
+	EXPECT_EQ(json::dump(v), "[1.235,123.5]");
+}
+
 TEST(Json, LoadFileErrors) {
 	EXPECT_EQ(error_of([] { json::load_file("/nonexistent/cfg.json"); }),
 		  "open /nonexistent/cfg.json: No such file or directory");
