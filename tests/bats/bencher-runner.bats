@@ -128,3 +128,52 @@ setup() {
 	[[ $rootfs == "$BENCHER_CACHE_DIR"/rootfs/*.ext4 ]] && [ -f "$rootfs" ]
 	[ -z "$(find "$BATS_TEST_TMPDIR" -maxdepth 1 -name 'bencher-run.*')" ]
 }
+
+@test "--dry-run: an empty --entrypoint clears it, a repeated --env keeps its last value, --workdir is absolute" {
+	make_busybox_image "$BATS_TEST_TMPDIR/cfg" t >/dev/null
+	umoci config --image "$BATS_TEST_TMPDIR/cfg:t" --config.entrypoint /bin/ep --config.cmd a1 \
+		--config.env A=image --config.env B=image >/dev/null
+	img=$BATS_TEST_TMPDIR/cfg:t
+	plan() { bencher-runner run --image "$img" --dry-run "$@" | jq -c .run; }
+	# docker run --entrypoint="" IMAGE CMD: no Entrypoint, and still no image Cmd.
+	assert_eq '["sh","-c","echo hi"]' "$(plan --entrypoint '' --cmd sh --cmd -c --cmd 'echo hi' | jq -c .argv)"
+	run bencher-runner run --image "$img" --dry-run --entrypoint ''
+	assert_eq 125 "$status"
+	assert_contains "$output" "no command: the image has no Entrypoint or Cmd (use --cmd)"
+	assert_eq '["PATH=/bin","B=image","A=2","C=3"]' "$(plan --env A=1 --env C=3 --env A=2 | jq -c .env)"
+	run bencher-runner run --image "$img" --workdir rel
+	assert_eq 2 "$status"
+	assert_eq "bencher-runner: --workdir: 'rel': expected an absolute path (try --help)" "$output"
+	# Failures before the VM leave no run directory behind.
+	run bencher-runner run --image "$img" --kernel /nonexistent/vmlinux
+	assert_eq 125 "$status"
+	[ -z "$(find "$BATS_TEST_TMPDIR" -maxdepth 1 -name 'bencher-run.*')" ]
+}
+
+@test "bencher-plan: its assignments survive eval whatever the bytes, and it plans without jq" {
+	odd=$(printf "it's \$(touch %s/pwned) \`x\` \\\\ \"q\"\nline" "$BATS_TEST_TMPDIR")
+	vars=$(bencher-plan -- run --image "$odd" --output-dir "$odd" --timeout 010)
+	eval "$vars"
+	assert_eq "$odd" "$image"
+	assert_eq "$odd" "$output_dir"
+	assert_eq 10 "$timeout"
+	[ ! -e "$BATS_TEST_TMPDIR/pwned" ]
+	run bencher-plan -- run --image x --vcpus 33
+	assert_eq 2 "$status"
+	assert_eq "bencher-runner: --vcpus: '33': expected 1 to 32 (try --help)" "$output"
+	# The plan from oci-unpack's summary, as the runner asks for it.
+	oci-unpack --config-only --config-out "$BATS_TEST_TMPDIR/image.json" "$IMG:latest"
+	vars=$(bencher-plan --image-config "$BATS_TEST_TMPDIR/image.json" --init "$abs_top_builddir/bencher-init" \
+		--cache-dir "$BENCHER_CACHE_DIR" --run-out "$BATS_TEST_TMPDIR/run.json" -- run --image "$IMG:latest")
+	eval "$vars"
+	[[ $image_digest == sha256:* ]]
+	[[ $rootfs == "$BENCHER_CACHE_DIR"/rootfs/*.ext4 ]]
+	assert_eq '{"argv":["echo","hello"],"env":["PATH=/bin"],"workdir":"/","files":[],"max_output_bytes":26214400}' \
+		"$(cat "$BATS_TEST_TMPDIR/run.json")"
+	# A summary that is not oci-unpack's is refused, naming the field.
+	printf '{"cmd": "echo hi", "image_digest": "sha256:1"}' > "$BATS_TEST_TMPDIR/bad.json"
+	run bencher-plan --image-config "$BATS_TEST_TMPDIR/bad.json" --init "$abs_top_builddir/bencher-init" \
+		--cache-dir "$BENCHER_CACHE_DIR" -- run --image x
+	assert_eq 1 "$status"
+	assert_contains "$output" "bad.json: cmd: expected an array, got a string"
+}
