@@ -177,3 +177,27 @@ setup() {
 	assert_eq 1 "$status"
 	assert_contains "$output" "bad.json: cmd: expected an array, got a string"
 }
+
+@test "prepare: an image of many tiny files outgrows its estimate and is built again, sized from the stream" {
+	# 40 x 1500 empty files: the gzip layer is tiny next to its tar, so the
+	# estimate is far too small, and mkrootfs runs out of inodes on it.
+	python3 - "$BATS_TEST_TMPDIR/tiny.tar" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as tf:
+    for d in range(40):
+        t = tarfile.TarInfo('d%d' % d); t.type = tarfile.DIRTYPE; t.mode = 0o755; tf.addfile(t)
+        for i in range(1500):
+            tf.addfile(tarfile.TarInfo('d%d/f%d' % (d, i)))
+PY
+	gzip "$BATS_TEST_TMPDIR/tiny.tar"
+	local img=$BATS_TEST_TMPDIR/tiny
+	new_image "$img" t >/dev/null
+	add_layer "$img" t "$BATS_TEST_TMPDIR/tiny.tar.gz" >/dev/null
+	run bencher-runner prepare --image "$img:t" --log-level info
+	assert_eq 0 "$status"
+	assert_contains "$output" "the size estimate was too small: building again, sized from the stream"
+	[[ $output != *"out of space"* ]] || die "the retried attempt's error was shown: $output"
+	rootfs=$(printf '%s\n' "$output" | tail -n 1)
+	e2fsck -fn "$rootfs" >/dev/null
+	assert_eq 1500 "$(debugfs -R 'ls -p /d39' "$rootfs" 2>/dev/null | grep -c '/f[0-9]*/')"
+}
