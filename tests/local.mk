@@ -18,4 +18,4 @@ TESTS += tests/bats/lint.bats
 if BUILD_KERNEL
 TESTS += tests/bats/kernel.bats
 endif
-EXTRA_DIST += tests/bats/lint.bats tests/bats/kernel.bats tests/bats/helpers.bash tests/summary
+EXTRA_DIST += tests/bats/lint.bats tests/bats/kernel.bats tests/bats/helpers.bash tests/summary tests/fnlength
