@@ -7,6 +7,7 @@ lib_libbencher_a_SOURCES = \
 	lib/common/fd.cc lib/common/fd.hh \
 	lib/common/json.cc lib/common/json.hh \
 	lib/common/log.cc lib/common/log.hh \
+	lib/common/path.hh \
 	lib/common/size.cc lib/common/size.hh \
 	lib/vsock/control.cc lib/vsock/control.hh
 lib_libbencher_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)

@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "common/error.hh"
+#include "common/path.hh"
 #include "common/log.hh"
 
 namespace bencher::oci {
@@ -74,17 +75,11 @@ void check_symlink(const std::string& what, const std::string& path, const char*
 	std::string t = target;
 	long depth = 0;
 	if (t[0] != '/') depth = std::count(path.begin(), path.end(), '/');
-	size_t i = 0;
-	while (i <= t.size()) {
-		size_t j = t.find('/', i);
-		if (j == std::string::npos) j = t.size();
-		std::string c = t.substr(i, j - i);
-		if (c == "..") {
-			if (--depth < 0) unsafe(what, path, "symlink target '" + t + "' points outside the root");
-		} else if (!c.empty() && c != ".") {
+	for (std::string_view c : path_components(t)) {
+		if (c != "..")
 			depth++;
-		}
-		i = j + 1;
+		else if (--depth < 0)
+			unsafe(what, path, "symlink target '" + t + "' points outside the root");
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "common/error.hh"
+#include "common/path.hh"
 #include "common/log.hh"
 
 namespace bencher::oci {
@@ -165,19 +166,14 @@ private:
 			}
 			// Resolve ".." lexically, staying inside the archive.
 			std::string out;
-			size_t i = 0;
-			while (i <= t.size()) {
-				size_t j = t.find('/', i);
-				if (j == std::string::npos) j = t.size();
-				std::string c = t.substr(i, j - i);
+			for (std::string_view c : path_components(t)) {
 				if (c == "..") {
 					if (out.empty()) return nullptr;
 					size_t s = out.rfind('/');
 					out = s == std::string::npos ? "" : out.substr(0, s);
-				} else if (!c.empty() && c != ".") {
-					out += (out.empty() ? "" : "/") + c;
+				} else {
+					out += (out.empty() ? "" : "/") + std::string(c);
 				}
-				i = j + 1;
 			}
 			p = out;
 		}

@@ -52,6 +52,19 @@ bool FileReader::next(uint64_t& offset, const void*& data, size_t& len) {
 
 namespace {
 
+// What every entry takes from its stat: path, permission bits, owner, times.
+Entry entry_from_stat(const std::string& path, const struct stat& st) {
+	Entry e;
+	e.path = path;
+	e.mode = st.st_mode & 07777;
+	e.uid = st.st_uid;
+	e.gid = st.st_gid;
+	e.mtime = {st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec)};
+	e.atime = {st.st_atim.tv_sec, static_cast<uint32_t>(st.st_atim.tv_nsec)};
+	e.ctime = {st.st_ctim.tv_sec, static_cast<uint32_t>(st.st_ctim.tv_nsec)};
+	return e;
+}
+
 struct Walker {
 	bool with_data;
 	const std::function<void(const Entry&, DataReader&, uint64_t)>& fn;
@@ -84,14 +97,7 @@ struct Walker {
 		std::string full = root + "/" + rel;
 		struct stat st;
 		if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) fail_errno("stat " + full);
-		Entry e;
-		e.path = rel;
-		e.mode = st.st_mode & 07777;
-		e.uid = st.st_uid;
-		e.gid = st.st_gid;
-		e.mtime = {st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec)};
-		e.atime = {st.st_atim.tv_sec, static_cast<uint32_t>(st.st_atim.tv_nsec)};
-		e.ctime = {st.st_ctim.tv_sec, static_cast<uint32_t>(st.st_ctim.tv_nsec)};
+		Entry e = entry_from_stat(rel, st);
 		NoData none;
 		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
 			auto [it, fresh] = links.emplace(std::make_pair(st.st_dev, st.st_ino), rel);
@@ -174,15 +180,8 @@ void walk_directory(const std::string& root, bool with_data,
 	UniqueFd top = open_file(root, O_RDONLY | O_DIRECTORY);
 	struct stat st;
 	if (::fstat(top.get(), &st) < 0) fail_errno("stat " + root);
-	Entry e;
-	e.path = ".";
+	Entry e = entry_from_stat(".", st);
 	e.type = EntryType::directory;
-	e.mode = st.st_mode & 07777;
-	e.uid = st.st_uid;
-	e.gid = st.st_gid;
-	e.mtime = {st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec)};
-	e.atime = {st.st_atim.tv_sec, static_cast<uint32_t>(st.st_atim.tv_nsec)};
-	e.ctime = {st.st_ctim.tv_sec, static_cast<uint32_t>(st.st_ctim.tv_nsec)};
 	e.xattrs = w.xattrs(root, root);
 	NoData none;
 	fn(e, none, 0);

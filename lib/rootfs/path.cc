@@ -3,6 +3,7 @@
 #include "rootfs/path.hh"
 
 #include "common/error.hh"
+#include "common/path.hh"
 
 namespace bencher::rootfs {
 
@@ -17,13 +18,7 @@ std::vector<std::string> split_path(std::string_view name) {
 	if (name.size() > kMaxPath) fail(strprintf("%s...: name longer than %zu bytes", shown.c_str(), kMaxPath));
 	if (name.front() == '/') fail(strprintf("%s: absolute name refused", shown.c_str()));
 	std::vector<std::string> parts;
-	size_t i = 0;
-	while (i < name.size()) {
-		size_t j = name.find('/', i);
-		if (j == std::string_view::npos) j = name.size();
-		std::string_view part = name.substr(i, j - i);
-		i = j + 1;
-		if (part.empty() || part == ".") continue;
+	for (std::string_view part : path_components(name)) {
 		if (part == "..") fail(strprintf("%s: name with \"..\" refused (path traversal)", shown.c_str()));
 		if (part.size() > kMaxName)
 			fail(strprintf("%s: component longer than %zu bytes", shown.c_str(), kMaxName));
