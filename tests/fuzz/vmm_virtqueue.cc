@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../unit/vmm/fake_memory.hh"
 #include "common/error.hh"
 #include "common/fd.hh"
 #include "vmm/virtio/block.hh"
@@ -23,11 +24,6 @@ using namespace bencher::vmm;
 using namespace bencher::vmm::virtio;
 
 namespace {
-class Mem : public GuestMemory {
-public:
-	explicit Mem(size_t n) : buf_(n) { regions_.push_back({0, n, buf_.data()}); }
-	std::vector<uint8_t> buf_;
-};
 
 Disk& disk() {
 	static Disk* d = [] {
@@ -41,8 +37,9 @@ Disk& disk() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 	if (size < 2) return 0;
-	Mem mem(64 * 1024);
-	std::memcpy(mem.buf_.data(), data + 2, std::min(size - 2, mem.buf_.size()));
+	constexpr size_t kMem = 64 * 1024;
+	test::FakeMemory mem(kMem);
+	mem.write(0, data + 2, std::min(size - 2, kMem));
 	Queue q;
 	q.size = static_cast<uint16_t>(1u << (data[0] % 9));  // 1..256
 	q.desc_addr = 0x1000;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../unit/vmm/fake_memory.hh"
 #include "common/error.hh"
 #include "common/fd.hh"
 #include "vmm/event_loop.hh"
@@ -24,11 +25,6 @@ using namespace bencher::vmm;
 using namespace bencher::vmm::virtio;
 
 namespace {
-class Mem : public GuestMemory {
-public:
-	explicit Mem(size_t n) : buf_(n) { regions_.push_back({0, n, buf_.data()}); }
-	std::vector<uint8_t> buf_;
-};
 
 constexpr uint16_t kQ = 16;
 uint64_t base(int q) { return 0x1000 + q * 0x3000; }
@@ -36,7 +32,7 @@ uint64_t base(int q) { return 0x1000 + q * 0x3000; }
 void reg(Transport& t, uint64_t off, uint32_t v) { t.write(off, reinterpret_cast<uint8_t*>(&v), 4); }
 
 struct Ring {
-	Mem& mem;
+	test::FakeMemory& mem;
 	int q;
 	uint16_t avail = 0;
 	void post(uint64_t addr, uint32_t len, bool write) {
@@ -54,7 +50,7 @@ struct Ring {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-	Mem mem(1 << 20);
+	test::FakeMemory mem(1 << 20);
 	EventLoop loop;
 	UniqueFd vmm_end, host;
 	vsock::control_pair(vmm_end, host);
@@ -88,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 		if (h.op == kOpRw) h.len = plen;
 		uint64_t a = buf + (round % 32) * 0x1000;
 		mem.write(a, &h, sizeof h);
-		std::memcpy(mem.buf_.data() + a + sizeof h, data + off, plen);
+		mem.write(a + sizeof h, data + off, plen);
 		off += plen;
 		tx.post(a, static_cast<uint32_t>(sizeof h + plen), false);
 		rx.post(0x80000 + (round % kQ) * 0x1000, 0x1000, true);
