@@ -4,6 +4,7 @@
 noinst_LIBRARIES += lib/librunner.a
 lib_librunner_a_SOURCES = \
 	lib/runner/cache.cc lib/runner/cache.hh \
+	lib/runner/cli.cc lib/runner/cli.hh \
 	lib/runner/options.cc lib/runner/options.hh \
 	lib/runner/plan.cc lib/runner/plan.hh
 lib_librunner_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)

@@ -13,6 +13,7 @@ lib_libresults_a_SOURCES = \
 	lib/results/mirror.cc lib/results/mirror.hh \
 	lib/results/channel.cc lib/results/channel.hh \
 	lib/results/supervisor.cc lib/results/supervisor.hh \
+	lib/results/cli.cc lib/results/cli.hh \
 	lib/results/collector.cc lib/results/collector.hh
 lib_libresults_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(CRYPTO_CFLAGS)
 
