@@ -20,6 +20,10 @@ bin_PROGRAMS += bencher-jailer
 bencher_jailer_SOURCES = bin/bencher-jailer/main.cc
 bencher_jailer_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 bencher_jailer_LDADD = lib/libjail.a $(BENCHER_COMMON_LIBS) $(CAP_LIBS)
+# Static, as bencher-plan is: the runner starts it once a run, and in the TCG
+# test host loading libstdc++, jansson and libcap costs more than the jail's
+# set-up (bench/runner).
+bencher_jailer_LDFLAGS = -static -pthread
 dist_man_MANS += man/bencher-jailer.1 man/bencher-jailer.json.5
 
 check_PROGRAMS += tests/unit/jail_test tests/jail/prober tests/jail/prober-dyn
