@@ -10,6 +10,19 @@ PROBER=$abs_top_builddir/tests/jail/prober
 PROBER_DYN=$abs_top_builddir/tests/jail/prober-dyn
 BUSYBOX=/bin/busybox
 
+# use_public_copies: the cases run as an unprivileged user take the jailer and
+# the prober from copies in a fresh directory anyone can search, since a
+# clone may sit below a private (0700) directory that user cannot enter.
+# Sets PUBLIC (teardown removes it), JAILER, PROBER and, if set, J[0].
+use_public_copies() {
+	PUBLIC=$(mktemp -d "${TMPDIR:-/tmp}/bats-public.XXXXXX")
+	chmod a+rx "$PUBLIC"
+	cp "$JAILER" "$PROBER" "$PUBLIC/"
+	JAILER=$PUBLIC/bencher-jailer
+	PROBER=$PUBLIC/prober
+	[ -z "${J+set}" ] || J[0]=$JAILER
+}
+
 # Most of the suite needs root (cgroups, uid changes) and busybox-static.
 require_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root"

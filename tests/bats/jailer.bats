@@ -28,6 +28,7 @@ jail_cg_dir() {
 teardown() {
 	local d
 	[ -z "${V2PARENT:-}" ] || rmdir "$V2PARENT" 2>/dev/null
+	[ -z "${PUBLIC:-}" ] || rm -rf "$PUBLIC"
 	for d in /sys/fs/cgroup/*/bats-parent-$$ /sys/fs/cgroup/memory/*/*/bats-parent-$$; do
 		[ -d "$d" ] && rmdir "$d"/* "$d" 2>/dev/null
 	done
@@ -426,6 +427,7 @@ as_nobody() {
 
 @test "unprivileged: runs in a user namespace, same checks from inside" {
 	command -v setpriv >/dev/null || skip "needs setpriv"
+	use_public_copies
 	run as_nobody "${J[@]}" --no-cgroup --exec "$PROBER" -- status
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "CapEff: 0000000000000000"
@@ -441,6 +443,7 @@ as_nobody() {
 
 @test "unprivileged: a limit without a delegated cgroup is explained" {
 	command -v setpriv >/dev/null || skip "needs setpriv"
+	use_public_copies
 	run as_nobody "${J[@]}" --memory 64M --exec "$PROBER" -- status
 	assert_eq 1 "$status"
 	assert_contains "$output" "Permission denied (no cgroup was delegated to this user"
@@ -449,6 +452,7 @@ as_nobody() {
 
 @test "unprivileged: /dev/kvm permission is explained" {
 	command -v setpriv >/dev/null || skip "needs setpriv"
+	use_public_copies
 	[ -c /dev/kvm ] || skip "no /dev/kvm"
 	as_nobody test -r /dev/kvm && skip "/dev/kvm is open to everyone here"
 	run as_nobody "${J[@]}" --no-cgroup --fd /dev/kvm:3 --exec "$PROBER" -- fds
@@ -458,6 +462,7 @@ as_nobody() {
 
 @test "unprivileged: limits work in a delegated v1 cgroup" {
 	command -v setpriv >/dev/null || skip "needs setpriv"
+	use_public_copies
 	[ "$(host_cgroup_version)" = 1 ] || skip "v2: tests/bats/kvm/jailer-cgroup2.bats"
 	for c in cpu cpuacct memory pids; do
 		mkdir -p "/sys/fs/cgroup/$c/bats-parent-$$"

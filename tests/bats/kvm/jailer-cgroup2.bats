@@ -23,6 +23,7 @@ setup() {
 
 teardown() {
 	local d p
+	[ -z "${PUBLIC:-}" ] || rm -rf "$PUBLIC"
 	for d in "$CG"/bats-busy-$$ "$CG"/bats-scope-$$; do
 		[ -e "$d/cgroup.procs" ] || continue
 		while read -r p; do kill -KILL "$p"; done < "$d/cgroup.procs"
@@ -147,6 +148,7 @@ teardown() {
 @test "v2 unprivileged: limits work in a delegated subtree" {
 	[ "$USERNS" = 1 ] || skip "user namespaces refused here (chroot?)"
 	command -v setpriv >/dev/null || skip "needs setpriv"
+	use_public_copies
 	d=$CG/bats-deleg-$$
 	mkdir "$d" "$d/leaf"
 	echo "+cpu +memory +pids" > "$d/cgroup.subtree_control"
@@ -173,6 +175,7 @@ teardown() {
 @test "v2 unprivileged: same checks from inside as root" {
 	[ "$USERNS" = 1 ] || skip "user namespaces refused here (chroot?)"
 	command -v setpriv >/dev/null || skip "needs setpriv"
+	use_public_copies
 	run setpriv --reuid 65534 --regid 65534 --clear-groups "$JAILER" --id "$ID" --no-cgroup --exec "$PROBER" -- status
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "CapEff: 0000000000000000"
