@@ -75,7 +75,7 @@ std::string plan(const PlanFiles& f, const Options& o) {
 std::string make_run_dir(const std::string& parent) {
 	std::string path = parent + "/bencher-run.XXXXXX";
 	if (mkdtemp(path.data()) == nullptr) fail_errno("cannot create a run directory in " + parent, errno, kExitRunner);
-	if (::mkdir((path + "/jail").c_str(), 0700) < 0) fail_errno("cannot create " + path + "/jail", errno, kExitRunner);
+	if (::mkdir((path + "/jail").c_str(), 0755) < 0) fail_errno("cannot create " + path + "/jail", errno, kExitRunner);
 	return path;
 }
 
