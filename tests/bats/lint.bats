@@ -42,6 +42,26 @@ load helpers
 	assert_contains "$output" "SC2314"
 }
 
+@test "man pages pass mandoc -Tlint" {
+	command -v mandoc >/dev/null || die "mandoc not installed (apt-get install mandoc)"
+	run mandoc -Tlint "$abs_top_srcdir"/man/*.[1-8]
+	[ "$status" -eq 0 ] || die "$output"
+	assert_eq "" "$output"
+}
+
+@test "each program's man page names every option its --help lists" {
+	local page name opt missing=""
+	for page in "$abs_top_srcdir"/man/*.[18]; do
+		name=${page##*/}
+		name=${name%.*}
+		[ -x "$abs_top_builddir/$name" ] || continue
+		for opt in $("$abs_top_builddir/$name" --help 2>&1 | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+			grep -qF -- "${opt//-/\\-}" "$page" || missing+=" $name:$opt"
+		done
+	done
+	assert_eq "" "$missing"
+}
+
 @test "no function over 80 lines, no main over 60 (outside tests)" {
 	cd "$abs_top_srcdir"
 	local files
