@@ -155,6 +155,9 @@ PY
 	cmp "$T/file.ext4" "$T/redirect.ext4"
 	cmp "$T/file.ext4" "$T/pipe.ext4"
 	cmp "$T/file.ext4" "$T/dash.ext4"
+	# options after the source are read too, as GNU tools read them
+	mkrootfs "$T/all.tar" -U $u -o "$T/after.ext4"
+	cmp "$T/file.ext4" "$T/after.ext4"
 	# compressed input, and a streamed build with a given size
 	gzip -c "$T/all.tar" | mkrootfs -U $u -o "$T/gz.ext4"
 	cmp "$T/file.ext4" "$T/gz.ext4"

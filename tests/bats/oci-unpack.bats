@@ -55,6 +55,17 @@ image_with_layer() {
 	[ "$status" -eq 2 ]
 }
 
+@test "options after the image are read, as GNU tools read them; -- ends them" {
+	run oci-unpack "$IMG" --config-only --config-out cfg.json
+	assert_eq 0 "$status"
+	assert_eq "" "$output"
+	run jq -r '.image_digest | startswith("sha256:")' cfg.json
+	assert_eq true "$output"
+	run oci-unpack -- "$IMG" --config-only
+	assert_eq 2 "$status"
+	assert_eq "oci-unpack: expected one IMAGE (try --help)" "$output"
+}
+
 @test "refuses to write the stream to a terminal" {
 	command -v script >/dev/null || skip "script(1) not installed"
 	run script -qec "oci-unpack $IMG" /dev/null
