@@ -114,7 +114,9 @@ std::vector<std::string> run(const std::vector<std::vector<E>>& layers, FlattenO
 	try {
 		flatten(ls, w, opt);
 	} catch (...) {
-		archive_write_fail(w);
+		// Closed, not archive_write_fail()ed: that leaks libarchive's
+		// buffers, which only an exiting oci-unpack can afford (ASan).
+		archive_write_close(w);
 		archive_write_free(w);
 		throw;
 	}
@@ -299,7 +301,9 @@ std::string flatten_blobs(std::vector<Layer> ls, FlattenOptions opt = {}) {
 	try {
 		flatten(ls, w, opt);
 	} catch (...) {
-		archive_write_fail(w);
+		// Closed, not archive_write_fail()ed: that leaks libarchive's
+		// buffers, which only an exiting oci-unpack can afford (ASan).
+		archive_write_close(w);
 		archive_write_free(w);
 		throw;
 	}
