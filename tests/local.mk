@@ -15,6 +15,12 @@ tests_unit_common_test_LDADD = $(BENCHER_COMMON_LIBS) $(GTEST_LIBS)
 TESTS += tests/unit/common_test
 
 TESTS += tests/bats/lint.bats
+# The unit tests and the fuzz replay again, under ASan and UBSan, in a build
+# tree of their own (sanitize/); tests/fuzz/libfuzzer.tap fuzzes in fuzz/.
+TESTS += tests/sanitize.tap
+EXTRA_DIST += tests/sanitize.tap
+clean-local:
+	rm -rf sanitize fuzz
 if BUILD_KERNEL
 TESTS += tests/bats/kernel.bats
 endif

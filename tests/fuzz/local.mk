@@ -1,6 +1,7 @@
 # tests/fuzz/: libFuzzer targets. In `make check` each is built with g++ and
-# replay.cc and run over its seed corpus; `make fuzz` builds them with clang
-# and libFuzzer and fuzzes each for FUZZ_SECONDS.
+# replay.cc and run over its seed corpus, and (libfuzzer.tap) built with clang,
+# libFuzzer, ASan and UBSan and fuzzed for FUZZ_CHECK_SECONDS; `make fuzz`
+# fuzzes each for FUZZ_SECONDS.
 #
 # An area adds a target in its own local.mk:
 #   check_PROGRAMS += tests/fuzz/NAME
@@ -9,9 +10,9 @@
 #   FUZZ_TARGETS += tests/fuzz/NAME
 FUZZ_TARGETS =
 FUZZ_SECONDS = 60
-TESTS += tests/fuzz/replay.tap
+TESTS += tests/fuzz/replay.tap tests/fuzz/libfuzzer.tap
 AM_TESTS_ENVIRONMENT += FUZZ_TARGETS='$(FUZZ_TARGETS)'; export FUZZ_TARGETS;
-EXTRA_DIST += tests/fuzz/replay.tap tests/fuzz/build-fuzzers tests/fuzz/corpus
+EXTRA_DIST += tests/fuzz/replay.tap tests/fuzz/libfuzzer.tap tests/fuzz/build-fuzzers tests/fuzz/corpus
 
 fuzz:
 	$(top_srcdir)/tests/fuzz/build-fuzzers --out $(abs_top_builddir)/fuzz --run $(FUZZ_SECONDS)
