@@ -2,7 +2,9 @@
 # lib/vmm is laid out like kvmtool: kvm/ (ioctl wrappers), boot/ (loaders,
 # zero page, MP table), bus.cc (port I/O and MMIO ranges to devices),
 # devices/ (console, serial, i8042, boot timer), virtio/ (queue, mmio
-# transport, block, vsock/: packet, connection, muxer, device), sandbox/,
+# transport, block, fs: virtio-fs handed to a vhost-user backend, vsock/:
+# packet, connection, muxer, device), vhost/ (the vhost-user frontend),
+# sandbox/,
 # and vm.cc, the build-and-run sequence.
 noinst_LIBRARIES += lib/libvmm.a
 lib_libvmm_a_SOURCES = \
@@ -22,6 +24,9 @@ lib_libvmm_a_SOURCES = \
 	lib/vmm/virtio/queue.cc lib/vmm/virtio/queue.hh \
 	lib/vmm/virtio/mmio.cc lib/vmm/virtio/mmio.hh \
 	lib/vmm/virtio/block.cc lib/vmm/virtio/block.hh \
+	lib/vmm/vhost/protocol.cc lib/vmm/vhost/protocol.hh \
+	lib/vmm/vhost/frontend.cc lib/vmm/vhost/frontend.hh \
+	lib/vmm/virtio/fs.cc lib/vmm/virtio/fs.hh \
 	lib/vmm/virtio/vsock/packet.cc lib/vmm/virtio/vsock/packet.hh \
 	lib/vmm/virtio/vsock/stream.cc lib/vmm/virtio/vsock/stream.hh \
 	lib/vmm/virtio/vsock/connection.cc lib/vmm/virtio/vsock/connection.hh \
