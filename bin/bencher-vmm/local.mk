@@ -58,7 +58,7 @@ EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm
 check_PROGRAMS += tests/unit/vmm_test
 tests_unit_vmm_test_SOURCES = tests/unit/vmm/boot_test.cc tests/unit/vmm/virtio_test.cc \
 	tests/unit/vmm/devices_test.cc tests/unit/vmm/event_loop_test.cc tests/unit/vmm/vsock_test.cc \
-	tests/unit/vmm/vsock_connection_test.cc \
+	tests/unit/vmm/vsock_connection_test.cc tests/unit/vmm/vhost_test.cc \
 	tests/unit/vmm/fake_memory.hh
 tests_unit_vmm_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) -I$(top_srcdir)/tests/unit/vmm
 tests_unit_vmm_test_LDADD = $(VMM_LIBS) $(GTEST_LIBS)
@@ -71,4 +71,7 @@ tests_fuzz_vmm_virtqueue_SOURCES = tests/fuzz/vmm_virtqueue.cc tests/fuzz/replay
 tests_fuzz_vmm_virtqueue_LDADD = $(VMM_LIBS)
 tests_fuzz_vmm_vsock_SOURCES = tests/fuzz/vmm_vsock.cc tests/fuzz/replay.cc
 tests_fuzz_vmm_vsock_LDADD = $(VMM_LIBS)
-FUZZ_TARGETS += tests/fuzz/vmm_virtqueue tests/fuzz/vmm_vsock
+check_PROGRAMS += tests/fuzz/vmm_vhost
+tests_fuzz_vmm_vhost_SOURCES = tests/fuzz/vmm_vhost.cc tests/fuzz/replay.cc
+tests_fuzz_vmm_vhost_LDADD = $(VMM_LIBS)
+FUZZ_TARGETS += tests/fuzz/vmm_virtqueue tests/fuzz/vmm_vsock tests/fuzz/vmm_vhost
