@@ -44,12 +44,15 @@ bencher_vmm_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 bencher_vmm_LDADD = $(VMM_LIBS)
 
 # Helpers for the KVM boot tests (tests/bats/kvm/vmm.bats): a static guest
-# init and the host end of the vsock control channel.
-check_PROGRAMS += tests/vmm/guest-test-init tests/vmm/vsock-test-host
+# init, the host end of the vsock control channel, and virtiofsd started on
+# directories for --virtiofs.
+check_PROGRAMS += tests/vmm/guest-test-init tests/vmm/vsock-test-host tests/vmm/virtiofs-test-host
 tests_vmm_guest_test_init_SOURCES = tests/vmm/guest-test-init.c
 tests_vmm_guest_test_init_LDFLAGS = -static
 tests_vmm_vsock_test_host_SOURCES = tests/vmm/vsock-test-host.cc
 tests_vmm_vsock_test_host_LDADD = $(BENCHER_COMMON_LIBS)
+tests_vmm_virtiofs_test_host_SOURCES = tests/vmm/virtiofs-test-host.cc
+tests_vmm_virtiofs_test_host_LDADD = $(BENCHER_COMMON_LIBS)
 
 TESTS += tests/bats/vmm.bats
 EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm.bats tests/bats/kvm/vmm-stop.bats \
