@@ -56,6 +56,7 @@ tests_vmm_virtiofs_test_host_LDADD = $(BENCHER_COMMON_LIBS)
 
 TESTS += tests/bats/vmm.bats
 EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm.bats tests/bats/kvm/vmm-stop.bats \
+	tests/bats/kvm/virtiofs.bats \
 	bench/vmm-boot
 
 check_PROGRAMS += tests/unit/vmm_test
