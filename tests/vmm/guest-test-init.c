@@ -9,7 +9,9 @@
  *   print both checksums and the throughput) | vsock-listen PORT (accept one
  *   host connection, print the checksum of what arrives) | panic | hang |
  *   noreboot (exit without the clean-shutdown mark: a panic) | dmesg (the
- *   kernel log as it stands, for boot profiles with a quiet console) */
+ *   kernel log as it stands, for boot profiles with a quiet console) |
+ *   mount-virtiofs TAG DIR | ls DIR (the sorted names, one line) |
+ *   readall PATH (read it whole: bytes, checksum, seconds of reading) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <dirent.h>
 #include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -54,6 +57,19 @@ static uint64_t fnv(uint64_t h, const unsigned char* p, size_t n) {
 	return h;
 }
 #define FNV_INIT 0xcbf29ce484222325ull
+
+/* Reads fd to its end; returns the checksum, the byte count in *total. */
+static uint64_t fnv_drain(int fd, size_t* total) {
+	static unsigned char buf[1 << 20];
+	uint64_t h = FNV_INIT;
+	ssize_t n;
+	*total = 0;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		h = fnv(h, buf, n);
+		*total += n;
+	}
+	return h;
+}
 
 static void fill(unsigned char* p, size_t n, uint64_t* state) {
 	for (size_t i = 0; i < n; i++) {
@@ -159,17 +175,57 @@ static void vsock_listen(unsigned port) {
 		say("VSOCK-ERROR accept: %s", strerror(errno));
 		return;
 	}
-	static unsigned char in[65536];
-	uint64_t h = FNV_INIT;
-	size_t got = 0;
-	ssize_t n;
-	while ((n = read(c, in, sizeof in)) > 0) {
-		h = fnv(h, in, n);
-		got += n;
-	}
+	size_t got;
+	uint64_t h = fnv_drain(c, &got);
 	say("VSOCK-RECEIVED bytes=%zu sum=%016llx", got, (unsigned long long)h);
 	close(c);
 	close(s);
+}
+
+static int by_name(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }
+
+static void list_dir(const char* path) {
+	DIR* d = opendir(path);
+	if (!d) {
+		say("LS-ERROR %s: %s", path, strerror(errno));
+		return;
+	}
+	char* names[256];
+	size_t n = 0;
+	struct dirent* e;
+	while ((e = readdir(d)) && n < 256)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names[n++] = strdup(e->d_name);
+	closedir(d);
+	qsort(names, n, sizeof *names, by_name);
+	char line[4096] = "LS";
+	for (size_t i = 0; i < n; i++) {
+		strncat(line, " ", sizeof line - strlen(line) - 1);
+		strncat(line, names[i], sizeof line - strlen(line) - 1);
+		free(names[i]);
+	}
+	say("%s", line);
+}
+
+/* Times the read alone (the first, which goes to the device), then sums a
+ * second pass from the page cache: the checksum is slow under emulation
+ * and would hide the device's speed. */
+static void read_all(const char* path) {
+	static unsigned char buf[1 << 20];
+	double t0 = now();
+	int f = open(path, O_RDONLY);
+	if (f < 0) {
+		say("READALL-ERROR %s: %s", path, strerror(errno));
+		return;
+	}
+	size_t total = 0;
+	ssize_t n;
+	while ((n = read(f, buf, sizeof buf)) > 0) total += n;
+	double t1 = now();
+	size_t again;
+	uint64_t h = lseek(f, 0, SEEK_SET) == 0 ? fnv_drain(f, &again) : 0;
+	close(f);
+	say("READALL bytes=%zu sum=%016llx seconds=%.3f MBps=%.1f", total, (unsigned long long)h, t1 - t0,
+	    total / (t1 - t0) / 1e6);
 }
 
 int main(int argc, char** argv) {
@@ -231,6 +287,18 @@ int main(int argc, char** argv) {
 			int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof log);
 			if (n > 0) fwrite(log, 1, n, con);
 			fflush(con);
+		} else if (!strcmp(cmd, "mount-virtiofs") && i + 2 < argc) {
+			const char* tag = argv[++i];
+			const char* dir = argv[++i];
+			mkdir(dir, 0755);
+			if (mount(tag, dir, "virtiofs", 0, NULL) < 0)
+				say("MOUNT-ERROR %s: %s", tag, strerror(errno));
+			else
+				say("MOUNT-OK %s", tag);
+		} else if (!strcmp(cmd, "ls") && i + 1 < argc) {
+			list_dir(argv[++i]);
+		} else if (!strcmp(cmd, "readall") && i + 1 < argc) {
+			read_all(argv[++i]);
 		} else if (!strcmp(cmd, "hang")) {
 			for (;;) pause();
 		} else {
