@@ -8,6 +8,7 @@ lib_libguest_a_SOURCES = \
 	lib/guest/connector.cc lib/guest/connector.hh \
 	lib/guest/files.cc lib/guest/files.hh \
 	lib/guest/init.cc lib/guest/init.hh \
+	lib/guest/modules.cc lib/guest/modules.hh \
 	lib/guest/receipt.cc lib/guest/receipt.hh \
 	lib/guest/sink.cc lib/guest/sink.hh \
 	lib/guest/system.cc lib/guest/system.hh \
