@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "common/error.hh"
+#include "common/path.hh"
 #include "guest/modules.hh"
 #include "vmtest/kmod.hh"
 
@@ -19,7 +20,7 @@ namespace bencher::vmtest {
 
 namespace {
 
-constexpr size_t kMaxInitBytes = 64u << 20;
+constexpr size_t kMaxFileBytes = 256u << 20;
 
 struct Node {
 	mode_t mode;         // type and permissions
@@ -46,6 +47,27 @@ void write_node(archive* a, const std::string& path, const Node& n, int64_t ino)
 		fail("initramfs: " + path + ": " + archive_error_string(a));
 }
 
+// A file at an absolute guest path, its parents made as directories.
+void add_file(Tree& t, const std::string& guest, const std::string& host) {
+	std::vector<std::string_view> parts = path_components(guest);
+	if (guest.empty() || guest[0] != '/' || parts.empty()) fail("initramfs: " + guest + ": not an absolute file path");
+	std::string path;
+	for (size_t i = 0; i < parts.size(); i++) {
+		if (parts[i] == "..") fail("initramfs: " + guest + ": has a '..' component");
+		path += (path.empty() ? "" : "/") + std::string(parts[i]);
+		auto it = t.find(path);
+		if (i + 1 < parts.size()) {
+			if (it == t.end()) t[path] = {S_IFDIR | 0755, 0, {}};
+			else if (!S_ISDIR(it->second.mode)) fail("initramfs: " + guest + ": " + path + " is a file");
+		} else if (it != t.end()) {
+			fail("initramfs: " + guest + ": given twice");
+		}
+	}
+	struct stat st {};
+	if (stat(host.c_str(), &st) < 0) fail_errno("initramfs: " + host);
+	t[path] = {S_IFREG | (st.st_mode & 0755), 0, read_regular(host, kMaxFileBytes)};
+}
+
 Tree tree_of(const InitramfsSpec& spec) {
 	Tree t;
 	std::string mods = std::string(guest::kModulesDir).substr(1);
@@ -53,8 +75,10 @@ Tree tree_of(const InitramfsSpec& spec) {
 	t["tmp"].mode = S_IFDIR | 01777;
 	// The kernel opens /dev/console for init's stdio before devtmpfs exists.
 	t["dev/console"] = {S_IFCHR | 0600, makedev(5, 1), {}};
-	t["init"] = {S_IFREG | 0755, 0, read_regular(spec.init, kMaxInitBytes)};
+	t["init"] = {S_IFREG | 0755, 0, read_regular(spec.init, kMaxFileBytes)};
+	for (const auto& [guest, host] : spec.files) add_file(t, guest, host);
 	if (spec.modules.empty()) return t;
+	if (t.count(mods)) fail("initramfs: " + std::string(guest::kModulesDir) + ": taken by a file");
 	t[mods] = {S_IFDIR | 0755, 0, {}};
 	std::string order;
 	for (const auto& path : spec.modules) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/fd.hh"
@@ -15,6 +16,9 @@ namespace bencher::vmtest {
 struct InitramfsSpec {
 	std::string init;                  // host path of bencher-init (a static binary)
 	std::vector<std::string> modules;  // host paths of .ko (.ko.xz, .ko.zst, .ko.gz), in load order
+	// More files: {guest path, host path}; the guest path absolute, its
+	// directories made 0755. A hermetic guest's programs, a test's busybox.
+	std::vector<std::pair<std::string, std::string>> files;
 };
 
 // The archive in a memfd, positioned at its start. Same spec and inputs,

@@ -67,7 +67,7 @@ void write(const std::string& path, const std::string& data) {
 TEST(Initramfs, InitAlone) {
 	TempDir d("initramfs-test");
 	write(d.path() + "/init", "#!init\n");
-	UniqueFd fd = build_initramfs({d.path() + "/init", {}});
+	UniqueFd fd = build_initramfs({d.path() + "/init", {}, {}});
 	auto t = read_cpio(contents(fd.get()));
 	ASSERT_TRUE(t.count("init"));
 	EXPECT_EQ(t["init"].data, "#!init\n");
@@ -88,7 +88,7 @@ TEST(Initramfs, ModulesPlainInOrderAndDeterministic) {
 	write(d.path() + "/fuse.ko", "FUSE");
 	ASSERT_EQ(system(("xz -c " + d.path() + "/fuse.ko >" + d.path() + "/fuse.ko.xz").c_str()), 0);
 	ASSERT_EQ(system(("zstd -qc " + d.path() + "/vmw-vsock.ko >" + d.path() + "/vmw-vsock.ko.zst").c_str()), 0);
-	InitramfsSpec s{d.path() + "/init", {d.path() + "/virtio_ring.ko", d.path() + "/vmw-vsock.ko.zst", d.path() + "/fuse.ko.xz"}};
+	InitramfsSpec s{d.path() + "/init", {d.path() + "/virtio_ring.ko", d.path() + "/vmw-vsock.ko.zst", d.path() + "/fuse.ko.xz"}, {}};
 	UniqueFd a = build_initramfs(s), b = build_initramfs(s);
 	std::string bytes = contents(a.get());
 	EXPECT_EQ(bytes, contents(b.get()));
@@ -100,17 +100,45 @@ TEST(Initramfs, ModulesPlainInOrderAndDeterministic) {
 	          (std::vector<std::string>{"virtio_ring.ko", "vmw_vsock.ko", "fuse.ko"}));
 }
 
+TEST(Initramfs, MoreFiles) {
+	TempDir d("initramfs-test");
+	write(d.path() + "/init", "init");
+	write(d.path() + "/bb", "BUSYBOX");
+	chmod((d.path() + "/bb").c_str(), 0755);
+	auto t = read_cpio(contents(build_initramfs({d.path() + "/init", {}, {{"/bin/busybox", d.path() + "/bb"},
+	                                                                      {"/bencher/run.cfg", d.path() + "/init"}}}).get()));
+	EXPECT_EQ(t["bin"].mode, S_IFDIR | 0755u);
+	EXPECT_EQ(t["bin/busybox"].mode, S_IFREG | 0755u);
+	EXPECT_EQ(t["bin/busybox"].data, "BUSYBOX");
+	EXPECT_EQ(t["bencher/run.cfg"].mode, S_IFREG | 0644u);
+	auto refuse = [&](const std::string& guest, const std::string& needle) {
+		try {
+			build_initramfs({d.path() + "/init", {}, {{guest, d.path() + "/bb"}, {"/bin/sh", d.path() + "/bb"}}});
+			ADD_FAILURE() << guest;
+		} catch (const Error& e) {
+			EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+		}
+	};
+	refuse("bin/x", "not an absolute");
+	refuse("/", "not an absolute");
+	refuse("/a/../../x", "'..'");
+	refuse("/init", "given twice");
+	refuse("/bin/sh", "given twice");
+	refuse("/bin/sh/x", "is a file");
+	EXPECT_THROW(build_initramfs({d.path() + "/init", {d.path() + "/bb.ko"}, {{"/bencher/modules", d.path() + "/bb"}}}), Error);
+}
+
 TEST(Initramfs, Refusals) {
 	TempDir d("initramfs-test");
 	write(d.path() + "/init", "init");
 	write(d.path() + "/x.so", "x");
 	write(d.path() + "/bad.ko.xz", "not xz at all");
-	EXPECT_THROW(build_initramfs({d.path() + "/missing", {}}), Error);
-	EXPECT_THROW(build_initramfs({"/dev/null", {}}), Error);
-	EXPECT_THROW(build_initramfs({d.path() + "/init", {d.path() + "/x.so"}}), Error);
-	EXPECT_THROW(build_initramfs({d.path() + "/init", {d.path() + "/bad.ko.xz"}}), Error);
+	EXPECT_THROW(build_initramfs({d.path() + "/missing", {}, {}}), Error);
+	EXPECT_THROW(build_initramfs({"/dev/null", {}, {}}), Error);
+	EXPECT_THROW(build_initramfs({d.path() + "/init", {d.path() + "/x.so"}, {}}), Error);
+	EXPECT_THROW(build_initramfs({d.path() + "/init", {d.path() + "/bad.ko.xz"}, {}}), Error);
 	write(d.path() + "/a.ko", "a");
-	EXPECT_THROW(build_initramfs({d.path() + "/init", {d.path() + "/a.ko", d.path() + "/a.ko"}}), Error);
+	EXPECT_THROW(build_initramfs({d.path() + "/init", {d.path() + "/a.ko", d.path() + "/a.ko"}, {}}), Error);
 }
 
 TEST(Initramfs, DebianModules) {
@@ -121,7 +149,7 @@ TEST(Initramfs, DebianModules) {
 	ModulePlan p = modules_needed(k->second, *dir);
 	TempDir d("initramfs-test");
 	write(d.path() + "/init", "init");
-	auto t = read_cpio(contents(build_initramfs({d.path() + "/init", p.load}).get()));
+	auto t = read_cpio(contents(build_initramfs({d.path() + "/init", p.load, {}}).get()));
 	std::vector<std::string> order = guest::parse_module_order(t["bencher/modules/order"].data);
 	ASSERT_EQ(order.size(), p.load.size());
 	for (const auto& name : order) {
