@@ -213,7 +213,10 @@ RunConfig decode_config(std::string_view data) {
 		case kTagMaxFile: c.max_file_bytes = u64_of(v); break;
 		case kTagMaxFilesTotal: c.max_files_total_bytes = u64_of(v); break;
 		case kTagHmacKey: c.hmac_key = v; break;
-		case kTagRootVirtiofs: c.root_virtiofs = v; break;
+		case kTagRootVirtiofs:
+			if (v.empty()) fail("run config: root.virtiofs: empty");
+			c.root_virtiofs = v;
+			break;
 		case kTagMount: c.mounts.push_back(decode_mount(v)); break;
 		default: fail(strprintf("run config: unknown field %u", tag));
 		}

@@ -10,9 +10,10 @@ namespace {
 
 // "root": {"virtiofs": "TAG"} and "mounts": [{"tag", "path", "writable"}];
 // the values themselves are checked by validate().
-void load_shares(json::Object& o, RunConfig& c) {
+void load_shares(json::Object& o, RunConfig& c, const std::string& path) {
 	if (auto root = o.opt_object("root")) {
 		c.root_virtiofs = root->str("virtiofs");
+		if (c.root_virtiofs.empty()) fail(path + ": root.virtiofs: empty");
 		root->finish();
 	}
 	auto mounts = o.opt_array("mounts");
@@ -48,7 +49,7 @@ RunConfig load_run_json(const std::string& path) {
 	limit("max_output_bytes", c.max_output_bytes);
 	limit("max_file_bytes", c.max_file_bytes);
 	limit("max_files_total_bytes", c.max_files_total_bytes);
-	load_shares(o, c);
+	load_shares(o, c, path);
 	o.finish();
 	try {
 		validate(c);

@@ -40,7 +40,7 @@ void write_node(archive* a, const std::string& path, const Node& n, int64_t ino)
 	archive_entry_set_ino64(e.get(), ino);
 	archive_entry_set_nlink(e.get(), S_ISDIR(n.mode) ? 2 : 1);
 	if (S_ISCHR(n.mode)) archive_entry_set_rdev(e.get(), n.rdev);
-	if (S_ISREG(n.mode)) archive_entry_set_size(e.get(), static_cast<la_int64_t>(n.data.size()));
+	archive_entry_set_size(e.get(), static_cast<la_int64_t>(n.data.size()));
 	if (archive_write_header(a, e.get()) != ARCHIVE_OK) fail("initramfs: " + path + ": " + archive_error_string(a));
 	if (S_ISREG(n.mode) && !n.data.empty() &&
 	    archive_write_data(a, n.data.data(), n.data.size()) != static_cast<la_ssize_t>(n.data.size()))

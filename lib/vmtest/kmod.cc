@@ -63,11 +63,16 @@ std::string_view payload_of(std::string_view img) {
 	size_t off = le(img, kPayloadOffset, 4), len = le(img, kPayloadLength, 4);
 	if (start > img.size() || off > img.size() - start || len > img.size() - start - off || len == 0)
 		fail("kernel: bzImage payload outside the image");
-	return img.substr(start + off, len);
+	std::string_view payload = img.substr(start + off, len);
+	// Every compressor but gzip (whose trailer has it) is followed by the
+	// decompressed size, 4 bytes that are no part of its stream.
+	if (payload.size() > 4 && !payload.starts_with("\x1f\x8b")) payload.remove_suffix(4);
+	return payload;
 }
 
 // Decompresses a stream of any format libarchive's filters know (the kernel
-// uses gzip, xz, lzma, lz4, zstd or bzip2), up to `max` bytes.
+// uses gzip, xz, lzma, lz4, zstd or bzip2), up to `max` bytes; anything
+// else is an error.
 std::string decompress(std::string_view data, size_t max, const char* what) {
 	std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), archive_read_free);
 	if (!a) fail(std::string(what) + ": out of memory");
@@ -77,6 +82,8 @@ std::string decompress(std::string_view data, size_t max, const char* what) {
 	if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK ||
 	    archive_read_next_header(a.get(), &e) != ARCHIVE_OK)
 		fail(std::string(what) + ": " + archive_error_string(a.get()));
+	// The raw format passes plain data through: that is no compressed stream.
+	if (archive_filter_code(a.get(), 0) == ARCHIVE_FILTER_NONE) fail(std::string(what) + ": not compressed data");
 	std::string out;
 	char buf[1 << 16];
 	for (;;) {
@@ -281,6 +288,7 @@ std::optional<std::string> embedded_config(std::string_view image) {
 	if (st == std::string_view::npos) return std::nullopt;
 	size_t ed = image.find("IKCFG_ED", st);
 	if (ed == std::string_view::npos) fail("kernel: embedded config without its end mark");
+	if (image.substr(st + 8, 2) != "\x1f\x8b") fail("kernel: embedded config: not gzip data");
 	return decompress(image.substr(st + 8, ed - st - 8), kMaxConfigBytes, "kernel: embedded config");
 }
 

@@ -21,3 +21,9 @@ check_PROGRAMS += tests/fuzz/vmtest_modules_dep
 tests_fuzz_vmtest_modules_dep_SOURCES = tests/fuzz/vmtest_modules_dep.cc tests/fuzz/replay.cc
 tests_fuzz_vmtest_modules_dep_LDADD = $(INITRAMFS_LIBS)
 FUZZ_TARGETS += tests/fuzz/vmtest_modules_dep
+
+# The KVM suite's initramfs builder (tests/bats/kvm/initramfs.bats).
+check_PROGRAMS += tests/vmtest/initramfs-tool
+tests_vmtest_initramfs_tool_SOURCES = tests/vmtest/initramfs-tool.cc
+tests_vmtest_initramfs_tool_LDADD = $(INITRAMFS_LIBS)
+EXTRA_DIST += tests/bats/kvm/initramfs.bats

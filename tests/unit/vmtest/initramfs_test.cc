@@ -113,7 +113,7 @@ TEST(Initramfs, MoreFiles) {
 	EXPECT_EQ(t["bencher/run.cfg"].mode, S_IFREG | 0644u);
 	auto refuse = [&](const std::string& guest, const std::string& needle) {
 		try {
-			build_initramfs({d.path() + "/init", {}, {{guest, d.path() + "/bb"}, {"/bin/sh", d.path() + "/bb"}}});
+			build_initramfs({d.path() + "/init", {}, {{"/bin/sh", d.path() + "/bb"}, {guest, d.path() + "/bb"}}});
 			ADD_FAILURE() << guest;
 		} catch (const Error& e) {
 			EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();

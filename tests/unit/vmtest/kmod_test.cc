@@ -28,11 +28,11 @@ void expect_error(const std::function<void()>& f, const std::string& needle) {
 
 // A bzImage header only: "HdrS" and kernel_version pointing at `version`.
 std::string fake_bzimage(const std::string& version, uint16_t ptr = 0x300) {
-	std::string img(0x400, '\0');
+	std::string img(0x800, '\0');
 	img.replace(0x202, 4, "HdrS");
 	img[0x20e] = static_cast<char>(ptr & 0xff);
 	img[0x20f] = static_cast<char>(ptr >> 8);
-	if (ptr + 0x200u < img.size()) img.replace(ptr + 0x200, version.size(), version);
+	if (ptr != 0 && ptr + 0x200u < img.size()) img.replace(ptr + 0x200, version.size(), version);
 	return img;
 }
 
@@ -56,7 +56,7 @@ TEST(KernelRelease, Hostile) {
 	expect_error([] { kernel_release_of(fake_bzimage("6.1").substr(0, 0x240)); }, "neither");
 	expect_error([] { kernel_release_of(fake_bzimage("6.1", 0)); }, "without a kernel_version");
 	expect_error([] { kernel_release_of(fake_bzimage("6.1", 0xff00)); }, "outside the image");
-	expect_error([] { kernel_release_of(fake_bzimage("", 0x1ff)); }, "no release string");  // the last byte
+	expect_error([] { kernel_release_of(fake_bzimage("", 0x5ff)); }, "no release string");  // the last byte
 	expect_error([] { kernel_release_of(fake_bzimage("vX")); }, "no release string");
 	expect_error([] { kernel_release_of(fake_bzimage(std::string(200, '6'))); }, "no release string");
 	expect_error([] { kernel_release_of(std::string("\x7f" "ELF", 4) + "Linux version \n"); }, "no \"Linux version\"");
@@ -175,7 +175,8 @@ TEST(CheckKernel, Ours) {
 TEST(CheckKernel, Hostile) {
 	expect_error([] { check_kernel("/dev/null"); }, "not a regular file");
 	expect_error([] { embedded_config(std::string("IKCFG_ST\x1f\x8b garbage")); }, "end mark");
-	expect_error([] { embedded_config(std::string("IKCFG_ST garbage IKCFG_ED")); }, "embedded config");
+	expect_error([] { embedded_config(std::string("IKCFG_ST garbage IKCFG_ED")); }, "not gzip");
+	expect_error([] { embedded_config(std::string("IKCFG_ST\x1f\x8bgarbage IKCFG_ED")); }, "embedded config");
 	// A bzImage whose payload lies outside it.
 	std::string bz(0x400, '\0');
 	bz.replace(0x202, 4, "HdrS");
