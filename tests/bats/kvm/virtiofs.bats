@@ -81,8 +81,8 @@ share_boot() {
 	"$VIRTIOFS_HOST" share="$SHARE" -- "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 120 \
 		--report "$REPORT" --console "$BATS_TEST_TMPDIR/console" --virtiofs share=3 \
 		--cmdline "panic=-1 init=/init -- mount-virtiofs share /mnt hang" 2> "$BATS_TEST_TMPDIR/err" &
-	local host=$! i
-	for i in $(seq 600); do
+	local host=$! _
+	for _ in $(seq 600); do
 		grep -q MOUNT-OK "$BATS_TEST_TMPDIR/console" 2>/dev/null && break
 		sleep 0.2
 	done
