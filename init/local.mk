@@ -8,7 +8,9 @@ lib_libguest_a_SOURCES = \
 	lib/guest/connector.cc lib/guest/connector.hh \
 	lib/guest/files.cc lib/guest/files.hh \
 	lib/guest/init.cc lib/guest/init.hh \
+	lib/guest/modules.cc lib/guest/modules.hh \
 	lib/guest/receipt.cc lib/guest/receipt.hh \
+	lib/guest/root.cc lib/guest/root.hh \
 	lib/guest/sink.cc lib/guest/sink.hh \
 	lib/guest/system.cc lib/guest/system.hh \
 	lib/guest/workload.cc lib/guest/workload.hh
@@ -26,6 +28,7 @@ tests_unit_guest_test_SOURCES = \
 	tests/unit/guest/fake_sink.hh \
 	tests/unit/guest/files_test.cc \
 	tests/unit/guest/receipt_test.cc \
+	tests/unit/guest/root_test.cc \
 	tests/unit/guest/workload_test.cc
 tests_unit_guest_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(CRYPTO_CFLAGS)
 tests_unit_guest_test_LDADD = lib/libguest.a lib/libresults.a $(BENCHER_COMMON_LIBS) $(GTEST_LIBS)

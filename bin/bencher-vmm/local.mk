@@ -2,7 +2,9 @@
 # lib/vmm is laid out like kvmtool: kvm/ (ioctl wrappers), boot/ (loaders,
 # zero page, MP table), bus.cc (port I/O and MMIO ranges to devices),
 # devices/ (console, serial, i8042, boot timer), virtio/ (queue, mmio
-# transport, block, vsock/: packet, connection, muxer, device), sandbox/,
+# transport, block, fs: virtio-fs handed to a vhost-user backend, vsock/:
+# packet, connection, muxer, device), vhost/ (the vhost-user frontend),
+# sandbox/,
 # and vm.cc, the build-and-run sequence.
 noinst_LIBRARIES += lib/libvmm.a
 lib_libvmm_a_SOURCES = \
@@ -22,6 +24,9 @@ lib_libvmm_a_SOURCES = \
 	lib/vmm/virtio/queue.cc lib/vmm/virtio/queue.hh \
 	lib/vmm/virtio/mmio.cc lib/vmm/virtio/mmio.hh \
 	lib/vmm/virtio/block.cc lib/vmm/virtio/block.hh \
+	lib/vmm/vhost/protocol.cc lib/vmm/vhost/protocol.hh \
+	lib/vmm/vhost/frontend.cc lib/vmm/vhost/frontend.hh \
+	lib/vmm/virtio/fs.cc lib/vmm/virtio/fs.hh \
 	lib/vmm/virtio/vsock/packet.cc lib/vmm/virtio/vsock/packet.hh \
 	lib/vmm/virtio/vsock/stream.cc lib/vmm/virtio/vsock/stream.hh \
 	lib/vmm/virtio/vsock/connection.cc lib/vmm/virtio/vsock/connection.hh \
@@ -39,21 +44,25 @@ bencher_vmm_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 bencher_vmm_LDADD = $(VMM_LIBS)
 
 # Helpers for the KVM boot tests (tests/bats/kvm/vmm.bats): a static guest
-# init and the host end of the vsock control channel.
-check_PROGRAMS += tests/vmm/guest-test-init tests/vmm/vsock-test-host
+# init, the host end of the vsock control channel, and virtiofsd started on
+# directories for --virtiofs.
+check_PROGRAMS += tests/vmm/guest-test-init tests/vmm/vsock-test-host tests/vmm/virtiofs-test-host
 tests_vmm_guest_test_init_SOURCES = tests/vmm/guest-test-init.c
 tests_vmm_guest_test_init_LDFLAGS = -static
 tests_vmm_vsock_test_host_SOURCES = tests/vmm/vsock-test-host.cc
 tests_vmm_vsock_test_host_LDADD = $(BENCHER_COMMON_LIBS)
+tests_vmm_virtiofs_test_host_SOURCES = tests/vmm/virtiofs-test-host.cc
+tests_vmm_virtiofs_test_host_LDADD = $(BENCHER_COMMON_LIBS)
 
 TESTS += tests/bats/vmm.bats
 EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm.bats tests/bats/kvm/vmm-stop.bats \
+	tests/bats/kvm/virtiofs.bats \
 	bench/vmm-boot
 
 check_PROGRAMS += tests/unit/vmm_test
 tests_unit_vmm_test_SOURCES = tests/unit/vmm/boot_test.cc tests/unit/vmm/virtio_test.cc \
 	tests/unit/vmm/devices_test.cc tests/unit/vmm/event_loop_test.cc tests/unit/vmm/vsock_test.cc \
-	tests/unit/vmm/vsock_connection_test.cc \
+	tests/unit/vmm/vsock_connection_test.cc tests/unit/vmm/vhost_test.cc \
 	tests/unit/vmm/fake_memory.hh
 tests_unit_vmm_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) -I$(top_srcdir)/tests/unit/vmm
 tests_unit_vmm_test_LDADD = $(VMM_LIBS) $(GTEST_LIBS)
@@ -66,4 +75,7 @@ tests_fuzz_vmm_virtqueue_SOURCES = tests/fuzz/vmm_virtqueue.cc tests/fuzz/replay
 tests_fuzz_vmm_virtqueue_LDADD = $(VMM_LIBS)
 tests_fuzz_vmm_vsock_SOURCES = tests/fuzz/vmm_vsock.cc tests/fuzz/replay.cc
 tests_fuzz_vmm_vsock_LDADD = $(VMM_LIBS)
-FUZZ_TARGETS += tests/fuzz/vmm_virtqueue tests/fuzz/vmm_vsock
+check_PROGRAMS += tests/fuzz/vmm_vhost
+tests_fuzz_vmm_vhost_SOURCES = tests/fuzz/vmm_vhost.cc tests/fuzz/replay.cc
+tests_fuzz_vmm_vhost_LDADD = $(VMM_LIBS)
+FUZZ_TARGETS += tests/fuzz/vmm_virtqueue tests/fuzz/vmm_vsock tests/fuzz/vmm_vhost

@@ -34,6 +34,7 @@ tests_unit_results_test_SOURCES = \
 	tests/unit/results/mirror_test.cc \
 	tests/unit/results/protocol_test.cc \
 	tests/unit/results/report_test.cc \
+	tests/unit/results/runjson_test.cc \
 	tests/unit/results/serial_test.cc \
 	tests/unit/results/supervisor_test.cc \
 	tests/unit/results/user_test.cc \

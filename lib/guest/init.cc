@@ -11,20 +11,50 @@
 #include "common/size.hh"
 #include "guest/connector.hh"
 #include "guest/files.hh"
+#include "guest/modules.hh"
 #include "guest/receipt.hh"
+#include "guest/root.hh"
 #include "guest/system.hh"
 #include "vsock/control.hh"
 
 namespace bencher::guest {
 
-void run_and_report(const results::RunConfig& cfg, const WorkloadSettings& settings, ResultSink& sink) {
-	results::ExitRecord rec = run_workload(cfg, settings, sink);
+namespace {
+
+// The rest of the results once the workload is over (or never started).
+void finish_run(const results::RunConfig& cfg, const results::ExitRecord& rec, ResultSink& sink) {
 	sink.close(vsock::kPortStdout);
 	sink.close(vsock::kPortStderr);
 	send_files(cfg, sink);
 	sink.send(vsock::kPortExitCode, results::format_exit(rec));
 	sink.close(vsock::kPortExitCode);
 	sink.finish();
+}
+
+// A virtio-fs root that cannot be set up is the run's setup failure (125),
+// reported on the results channel like a user or workdir that cannot be
+// applied, so the host sees why rather than a missing exit code.
+bool enter_root(const results::RunConfig& cfg, ResultSink& sink) {
+	try {
+		apply_plan(root_plan(cfg));
+		return true;
+	} catch (const Error& e) {
+		results::ExitRecord rec;
+		rec.exit_code = kSetupFailed;
+		rec.error = e.what();
+		std::string line = "bencher-init: " + rec.error + "\n";
+		rec.stderr_bytes = line.size();
+		sink.send(vsock::kPortStderr, line.substr(0, cfg.max_output_bytes));
+		rec.stderr_truncated = line.size() > cfg.max_output_bytes;
+		finish_run(cfg, rec, sink);
+		return false;
+	}
+}
+
+}  // namespace
+
+void run_and_report(const results::RunConfig& cfg, const WorkloadSettings& settings, ResultSink& sink) {
+	finish_run(cfg, run_workload(cfg, settings, sink), sink);
 }
 
 int init_main(const InitOptions& o) {
@@ -34,7 +64,11 @@ int init_main(const InitOptions& o) {
 	// ptrace, /proc/1/mem or /proc/1/environ without CAP_SYS_PTRACE.
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
-	if (guest) guest_mounts();
+	if (guest) {
+		guest_mounts();
+		// Booted from an initramfs with a modular kernel: its drivers first.
+		load_modules();
+	}
 
 	Connector conn(o.test_mode ? o.control_fd : -1);
 	ChannelOptions co;
@@ -47,6 +81,8 @@ int init_main(const InitOptions& o) {
 	WorkloadSettings ws;
 	ws.in_guest = guest;
 	if (o.test_mode) ws.control_fd = o.control_fd;
+	// Outside a guest (test mode) the host's root is the workload's.
+	if (guest && !ch.cfg.root_virtiofs.empty() && !enter_root(ch.cfg, *ch.sink)) return 0;
 	run_and_report(ch.cfg, ws, *ch.sink);
 	return 0;
 }

@@ -26,7 +26,11 @@ enum Tag : uint8_t {
 	kTagMaxFile = 8,
 	kTagMaxFilesTotal = 9,
 	kTagHmacKey = 10,
+	kTagRootVirtiofs = 11,
+	kTagMount = 12,  // u8 flags (bit 0: writable), u8 tag length, tag, path
 };
+
+constexpr uint8_t kMountWritable = 1;
 
 bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
@@ -47,7 +51,51 @@ void put_u64(Writer& w, Tag tag, uint64_t v) {
 	put(w, tag, x.str());
 }
 
+std::string encode_mount(const Mount& m) {
+	Writer w;
+	w.u8(m.writable ? kMountWritable : 0);
+	w.u8(static_cast<uint8_t>(m.tag.size()));
+	w.bytes(m.tag);
+	w.bytes(m.path);
+	return std::move(w.str());
+}
+
+Mount decode_mount(std::string_view v) {
+	Reader r(v, "run config: mount");
+	uint8_t flags = r.u8();
+	if (flags & ~kMountWritable) fail(strprintf("run config: mount: unknown flags 0x%x", flags));
+	Mount m;
+	m.writable = flags & kMountWritable;
+	m.tag = r.bytes(r.u8());
+	m.path = r.bytes(r.remaining());
+	return m;
+}
+
+void validate_mounts(const RunConfig& c) {
+	if (!c.root_virtiofs.empty() && !valid_tag(c.root_virtiofs))
+		fail(strprintf("run config: root.virtiofs: not a tag of 1 to %zu printable bytes", kMaxTagBytes));
+	if (c.mounts.empty()) return;
+	if (c.root_virtiofs.empty()) fail("run config: mounts: only inside a virtio-fs root (root.virtiofs)");
+	if (c.mounts.size() > kMaxMounts) fail(strprintf("run config: mounts: more than %zu entries", kMaxMounts));
+	std::set<std::string> paths, tags = {c.root_virtiofs};
+	for (const auto& m : c.mounts) {
+		std::string why;
+		if (!valid_tag(m.tag))
+			fail(strprintf("run config: mounts: \"%.64s\": not a tag of 1 to %zu printable bytes", m.tag.c_str(), kMaxTagBytes));
+		if (!valid_file_path(m.path, &why)) fail(strprintf("run config: mounts: \"%.64s\": %s", m.path.c_str(), why.c_str()));
+		if (!tags.insert(m.tag).second) fail("run config: mounts: tag \"" + m.tag + "\" used twice");
+		if (!paths.insert(m.path).second) fail(strprintf("run config: mounts: \"%.64s\": listed twice", m.path.c_str()));
+	}
+}
+
 }  // namespace
+
+bool valid_tag(std::string_view tag) {
+	if (tag.empty() || tag.size() > kMaxTagBytes) return false;
+	for (char ch : tag)
+		if (ch <= 0x20 || ch >= 0x7f) return false;
+	return true;
+}
 
 bool valid_file_path(std::string_view p, std::string* why) {
 	auto no = [&](const char* reason) {
@@ -105,6 +153,7 @@ void validate(RunConfig& c) {
 	if (c.max_files_total_bytes > kMaxLimit) fail("run config: max_files_total_bytes: too large");
 	if (!c.hmac_key.empty() && (c.hmac_key.size() < kMinKeyBytes || c.hmac_key.size() > kMaxKeyBytes))
 		fail(strprintf("run config: hmac key: must be %zu to %zu bytes", kMinKeyBytes, kMaxKeyBytes));
+	validate_mounts(c);
 }
 
 std::string encode_config(const RunConfig& c) {
@@ -119,6 +168,11 @@ std::string encode_config(const RunConfig& c) {
 	put_u64(body, kTagMaxFile, c.max_file_bytes);
 	put_u64(body, kTagMaxFilesTotal, c.max_files_total_bytes);
 	if (!c.hmac_key.empty()) put(body, kTagHmacKey, c.hmac_key);
+	if (!c.root_virtiofs.empty()) put(body, kTagRootVirtiofs, c.root_virtiofs);
+	for (const auto& m : c.mounts) {
+		if (m.tag.size() > 255) fail("run config: mounts: tag too long");
+		put(body, kTagMount, encode_mount(m));
+	}
 	Writer w;
 	w.u32(kConfigMagic);
 	w.u32(static_cast<uint32_t>(body.str().size()));
@@ -145,7 +199,8 @@ RunConfig decode_config(std::string_view data) {
 		uint8_t tag = r.u8();
 		uint32_t n = r.u32();
 		std::string_view v = r.bytes(n);
-		if (tag != kTagArg && tag != kTagEnv && tag != kTagFile && !singles.insert(tag).second)
+		bool repeated = tag == kTagArg || tag == kTagEnv || tag == kTagFile || tag == kTagMount;
+		if (!repeated && !singles.insert(tag).second)
 			fail(strprintf("run config: field %u given twice", tag));
 		switch (tag) {
 		case kTagArg: c.argv.emplace_back(v); break;
@@ -158,9 +213,14 @@ RunConfig decode_config(std::string_view data) {
 		case kTagMaxFile: c.max_file_bytes = u64_of(v); break;
 		case kTagMaxFilesTotal: c.max_files_total_bytes = u64_of(v); break;
 		case kTagHmacKey: c.hmac_key = v; break;
+		case kTagRootVirtiofs:
+			if (v.empty()) fail("run config: root.virtiofs: empty");
+			c.root_virtiofs = v;
+			break;
+		case kTagMount: c.mounts.push_back(decode_mount(v)); break;
 		default: fail(strprintf("run config: unknown field %u", tag));
 		}
-		if (c.argv.size() > kMaxArgs || c.env.size() > kMaxEnv || c.files.size() > kMaxFiles)
+		if (c.argv.size() > kMaxArgs || c.env.size() > kMaxEnv || c.files.size() > kMaxFiles || c.mounts.size() > kMaxMounts)
 			fail("run config: too many entries");
 	}
 	validate(c);

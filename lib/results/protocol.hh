@@ -25,6 +25,8 @@ constexpr size_t kMaxStringBytes = 128u << 10;   // one argv/env string
 constexpr size_t kMaxPathBytes = 4096;           // workdir, files, cgroup
 constexpr size_t kMaxUserBytes = 256;
 constexpr size_t kMaxFiles = 255;
+constexpr size_t kMaxMounts = 16;               // virtio-fs shares besides the root
+constexpr size_t kMaxTagBytes = 36;              // a virtio-fs tag (the device's config field)
 constexpr size_t kMinKeyBytes = 16;
 constexpr size_t kMaxKeyBytes = 64;
 constexpr uint64_t kMaxLimit = 1ull << 40;       // any byte limit
@@ -36,8 +38,17 @@ constexpr size_t kMaxErrorBytes = 1024;
 
 // ---- run config (port 5004, host -> guest) --------------------------------
 // Wire form: "BRC1", u32 payload length, then TLV records (u8 tag, u32 length,
-// bytes), all little-endian. Repeated tags: argv, env, file. Unknown tags and
-// repeated singletons are errors, so both ends agree on every field.
+// bytes), all little-endian. Repeated tags: argv, env, file, mount. Unknown
+// tags and repeated singletons are errors, so both ends agree on every field.
+
+// A virtio-fs share mounted at `path` inside a virtio-fs root (bencher-vmtest).
+struct Mount {
+	std::string tag;        // the virtio-fs tag: 1..36 graphic ASCII bytes
+	std::string path;       // absolute, normalised, not "/"
+	bool writable = false;  // read-only unless asked
+	bool operator==(const Mount&) const = default;
+};
+
 struct RunConfig {
 	std::vector<std::string> argv;
 	std::vector<std::string> env;        // "KEY=VALUE"
@@ -49,6 +60,11 @@ struct RunConfig {
 	uint64_t max_file_bytes = kDefaultMaxFile;        // per file
 	uint64_t max_files_total_bytes = kDefaultMaxFilesTotal;
 	std::string hmac_key;                // empty: no HMAC (serial fallback config)
+	// "": the root is the ext4 image on /dev/vda, as always. Otherwise init
+	// mounts this virtio-fs tag read-only under a RAM overlay and runs the
+	// workload there; `mounts` (only with such a root) go inside it.
+	std::string root_virtiofs;
+	std::vector<Mount> mounts;
 };
 
 // Throws an Error naming the first bad field. Normalises cgroup (strips
@@ -56,6 +72,9 @@ struct RunConfig {
 void validate(RunConfig& c);
 std::string encode_config(const RunConfig& c);
 RunConfig decode_config(std::string_view data);
+
+// Checks a virtio-fs tag: 1..kMaxTagBytes graphic ASCII bytes.
+bool valid_tag(std::string_view tag);
 
 // Checks a path that names a file to return: absolute, no NUL, no empty,
 // "." or ".." components. Returns false with a reason.

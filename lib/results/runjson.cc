@@ -6,6 +6,32 @@
 
 namespace bencher::results {
 
+namespace {
+
+// "root": {"virtiofs": "TAG"} and "mounts": [{"tag", "path", "writable"}];
+// the values themselves are checked by validate().
+void load_shares(json::Object& o, RunConfig& c, const std::string& path) {
+	if (auto root = o.opt_object("root")) {
+		c.root_virtiofs = root->str("virtiofs");
+		if (c.root_virtiofs.empty()) fail(path + ": root.virtiofs: empty");
+		root->finish();
+	}
+	auto mounts = o.opt_array("mounts");
+	if (!mounts) return;
+	if (mounts->size() > kMaxMounts) fail(strprintf("%s: more than %zu entries", mounts->path().c_str(), kMaxMounts));
+	for (size_t i = 0; i < mounts->size(); i++) {
+		json::Object m = mounts->object_at(i);
+		Mount mount;
+		mount.tag = m.str("tag");
+		mount.path = m.str("path");
+		mount.writable = m.opt_boolean("writable").value_or(false);
+		m.finish();
+		c.mounts.push_back(std::move(mount));
+	}
+}
+
+}  // namespace
+
 RunConfig load_run_json(const std::string& path) {
 	json::Limits limits;
 	limits.max_bytes = kMaxConfigBytes;
@@ -23,6 +49,7 @@ RunConfig load_run_json(const std::string& path) {
 	limit("max_output_bytes", c.max_output_bytes);
 	limit("max_file_bytes", c.max_file_bytes);
 	limit("max_files_total_bytes", c.max_files_total_bytes);
+	load_shares(o, c, path);
 	o.finish();
 	try {
 		validate(c);

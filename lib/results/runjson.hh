@@ -3,7 +3,11 @@
 // not link).
 //   {"argv": ["cmd", "arg"], "env": ["K=V"], "workdir": "/", "user": "1000:1000",
 //    "files": ["/tmp/out.json"], "cgroup": "bench", "max_output_bytes": N,
-//    "max_file_bytes": N, "max_files_total_bytes": N}
+//    "max_file_bytes": N, "max_files_total_bytes": N,
+//    "root": {"virtiofs": "TAG"},
+//    "mounts": [{"tag": "TAG", "path": "/abs/path", "writable": false}]}
+// "root" absent: the ext4 root on /dev/vda. "mounts" need a virtio-fs root;
+// "writable" defaults to false.
 #pragma once
 
 #include <string>

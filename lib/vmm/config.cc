@@ -18,6 +18,8 @@ const char kHelp[] =
     "  --rootfs-mode rw|ro|cow            read-write (default), read-only, or private copy-on-write\n"
     "  --initrd FILE | --initrd-fd N      initramfs\n"
     "  --vsock-fd N                       vsock control socket (bencher-vsock(7))\n"
+    "  --virtiofs TAG=FD                  virtio-fs device TAG served by the vhost-user backend\n"
+    "                                     on connected socket FD (e.g. virtiofsd); up to 8\n"
     "  --kvm-fd N                         an open /dev/kvm (default: open /dev/kvm)\n"
     "  --console FILE | --console-fd N    guest serial console (default: stdout)\n"
     "  --console-limit SIZE               console bytes kept at most (default 16M)\n"
@@ -54,6 +56,24 @@ void fd_only(FileArg& f, const std::string& v, const char* what) {
 	f.fd = parse_fd(v, what);
 	f.path.clear();
 }
+
+// TAG=FD, split at the last '=' (an fd has none); the tag is checked in finalize.
+VirtiofsArg parse_virtiofs(const std::string& v) {
+	auto eq = v.rfind('=');
+	if (eq == std::string::npos) fail_usage("--virtiofs: expected TAG=FD, got '" + v + "'");
+	return {v.substr(0, eq), parse_fd(v.substr(eq + 1), "--virtiofs FD")};
+}
+
+void check_virtiofs(const std::vector<VirtiofsArg>& shares) {
+	if (shares.size() > kMaxVirtiofs) fail_usage(strprintf("--virtiofs: at most %zu devices", kMaxVirtiofs));
+	for (size_t i = 0; i < shares.size(); i++) {
+		const std::string& t = shares[i].tag;
+		if (t.empty() || t.size() > 36 || t.find('\0') != std::string::npos)
+			fail_usage("--virtiofs: tag '" + t + "': 1 to 36 bytes");
+		for (size_t j = 0; j < i; j++)
+			if (shares[j].tag == t) fail_usage("--virtiofs: tag '" + t + "' given twice");
+	}
+}
 }  // namespace
 
 std::string FileArg::name() const { return fd >= 0 ? strprintf("fd %d", fd) : path; }
@@ -69,6 +89,7 @@ Options parse_args(int argc, char** argv) {
 	    .value("initrd", 0, [&](const std::string& v) { path_only(o.initrd, v); })
 	    .value("initrd-fd", 0, [&](const std::string& v) { fd_only(o.initrd, v, "--initrd-fd"); })
 	    .value("vsock-fd", 0, [&](const std::string& v) { o.vsock_fd = parse_fd(v, "--vsock-fd"); })
+	    .value("virtiofs", 0, [&](const std::string& v) { o.virtiofs.push_back(parse_virtiofs(v)); })
 	    .value("kvm-fd", 0, [&](const std::string& v) { fd_only(o.kvm, v, "--kvm-fd"); })
 	    .value("console", 0, [&](const std::string& v) { path_only(o.console, v); })
 	    .value("console-fd", 0, [&](const std::string& v) { fd_only(o.console, v, "--console-fd"); })
@@ -112,6 +133,13 @@ void merge_json(Options& o, const std::string& text, const std::string& source) 
 	file(o.report, "report", "report_fd");
 	if (auto m = obj.opt_str("rootfs_mode"); m && !o.rootfs_mode) o.rootfs_mode = m;
 	if (auto n = obj.opt_integer("vsock_fd", 0, 1 << 20); n && !o.vsock_fd) o.vsock_fd = static_cast<int>(*n);
+	if (auto a = obj.opt_array("virtiofs"); a && o.virtiofs.empty()) {
+		for (size_t i = 0; i < a->size(); i++) {
+			auto e = a->object_at(i);
+			o.virtiofs.push_back({e.str("tag"), static_cast<int>(e.integer("fd", 0, 1 << 20))});
+			e.finish();
+		}
+	}
 	if (auto n = obj.opt_integer("kvm_fd", 0, 1 << 20); n && !o.kvm.set()) o.kvm.fd = static_cast<int>(*n);
 	if (auto n = obj.opt_integer("vcpus", 1, 32); n && !o.vcpus) o.vcpus = static_cast<uint32_t>(*n);
 	if (auto n = obj.opt_integer("memory", 32, 1 << 20); n && !o.memory_mib) o.memory_mib = static_cast<uint64_t>(*n);
@@ -141,6 +169,8 @@ VmConfig finalize(const Options& o) {
 		else fail_usage("--rootfs-mode: expected rw, ro or cow, got '" + m + "'");
 	}
 	c.vsock_fd = o.vsock_fd;
+	check_virtiofs(o.virtiofs);
+	c.virtiofs = o.virtiofs;
 	c.vcpus = o.vcpus.value_or(c.vcpus);
 	c.memory_mib = o.memory_mib.value_or(c.memory_mib);
 	c.timeout_s = o.timeout_s.value_or(c.timeout_s);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace bencher::vmm {
 
@@ -27,11 +28,20 @@ struct FileArg {
 
 enum class RootfsMode { rw, ro, cow };
 
+// --virtiofs TAG=FD: a virtio-fs device the guest mounts by TAG, served by
+// the vhost-user backend at the other end of the connected socket FD.
+struct VirtiofsArg {
+	std::string tag;
+	int fd = -1;
+};
+constexpr size_t kMaxVirtiofs = 8;
+
 struct Options {
 	FileArg kernel, rootfs, initrd, console, report;
 	FileArg kvm;  // default /dev/kvm; --kvm-fd lets a jail keep /dev/kvm out of reach
 	std::optional<std::string> rootfs_mode;  // rw | ro | cow
 	std::optional<int> vsock_fd;
+	std::vector<VirtiofsArg> virtiofs;
 	std::optional<uint32_t> vcpus;
 	std::optional<uint64_t> memory_mib;
 	std::optional<uint64_t> timeout_s;
@@ -46,6 +56,7 @@ struct VmConfig {
 	FileArg kernel, rootfs, initrd, console, report, kvm;
 	RootfsMode rootfs_mode = RootfsMode::rw;
 	std::optional<int> vsock_fd;
+	std::vector<VirtiofsArg> virtiofs;  // checked: 1-36 byte tags, unique, at most kMaxVirtiofs
 	uint32_t vcpus = 1;
 	uint64_t memory_mib = 512;
 	uint64_t timeout_s = 300;  // 0: none

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "common/error.hh"
 
@@ -31,6 +32,23 @@ UniqueFd open_vsock(int fd) {
 	socklen_t len = sizeof type;
 	if (getsockopt(sock.get(), SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)
 		fail(strprintf("vsock: fd %d is not a SOCK_SEQPACKET socket", fd));
+	return sock;
+}
+
+// A vhost-user connection is a connected AF_UNIX stream: the backend
+// (virtiofsd) accepted it on its listening socket.
+UniqueFd open_vhost_user(const VirtiofsArg& a) {
+	const std::string what = "virtio-fs " + a.tag;
+	UniqueFd sock = open_arg(FileArg{"", a.fd}, 0, what.c_str());
+	int type = 0, domain = 0;
+	socklen_t len = sizeof type;
+	if (getsockopt(sock.get(), SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+	    getsockopt(sock.get(), SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX)
+		fail(strprintf("%s: fd %d is not an AF_UNIX SOCK_STREAM socket", what.c_str(), a.fd));
+	sockaddr_un peer{};
+	socklen_t plen = sizeof peer;
+	if (getpeername(sock.get(), reinterpret_cast<sockaddr*>(&peer), &plen) < 0)
+		fail(strprintf("%s: fd %d is not connected to a vhost-user backend", what.c_str(), a.fd));
 	return sock;
 }
 
@@ -71,6 +89,7 @@ Inputs open_inputs(const VmConfig& c) {
 		in.disk = std::make_unique<virtio::Disk>(open_arg(c.rootfs, flags, "rootfs"), c.rootfs_mode);
 	}
 	if (c.vsock_fd) in.vsock = open_vsock(*c.vsock_fd);
+	for (const auto& v : c.virtiofs) in.virtiofs.push_back({v.tag, open_vhost_user(v)});
 	in.console = open_console(c.console);
 	if (c.kvm.set()) in.kvm = open_arg(c.kvm, O_RDWR, "kvm");
 	return in;

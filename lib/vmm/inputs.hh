@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/fd.hh"
 #include "vmm/config.hh"
@@ -29,6 +31,11 @@ struct Inputs {
 	Image kernel, initrd;
 	std::unique_ptr<virtio::Disk> disk;  // none without a rootfs
 	UniqueFd vsock;                      // the control socket, or none
+	struct Virtiofs {
+		std::string tag;
+		UniqueFd sock;  // connected to the vhost-user backend
+	};
+	std::vector<Virtiofs> virtiofs;
 	UniqueFd console;
 	UniqueFd kvm;  // an inherited /dev/kvm, or none (then open it)
 };

@@ -8,9 +8,15 @@
 
 namespace bencher::vmm {
 
-MappedMemory::MappedMemory(uint64_t bytes) {
+MappedMemory::MappedMemory(uint64_t bytes, bool shared) {
 	uint64_t low = std::min(bytes, kLowLimit);
-	auto map = [&](uint64_t gpa, uint64_t size) {
+	if (shared) {
+		memfd_.reset(memfd_create("bencher-vmm guest RAM", MFD_CLOEXEC));
+		if (!memfd_) fail_errno("guest memory: memfd_create");
+		if (ftruncate(memfd_.get(), static_cast<off_t>(bytes)) < 0) fail_errno("guest memory: ftruncate");
+	}
+	// Each region's offset in the memfd: the low part first.
+	auto map = [&](uint64_t gpa, uint64_t size, uint64_t fd_offset) {
 		// Host address congruent to the guest address modulo 2 MiB (as
 		// QEMU aligns its RAM): only then can the host back guest RAM with
 		// transparent huge pages and KVM map them as 2 MiB pages, and each
@@ -21,8 +27,10 @@ MappedMemory::MappedMemory(uint64_t bytes) {
 		if (res == MAP_FAILED) fail_errno("guest memory");
 		uintptr_t base = reinterpret_cast<uintptr_t>(res);
 		uintptr_t at = base + ((gpa - base) & (kHugeAlign - 1));
-		void* p = mmap(reinterpret_cast<void*>(at), size, PROT_READ | PROT_WRITE,
-		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+		void* p = shared ? mmap(reinterpret_cast<void*>(at), size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		                        memfd_.get(), static_cast<off_t>(fd_offset))
+		                 : mmap(reinterpret_cast<void*>(at), size, PROT_READ | PROT_WRITE,
+		                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 		if (p == MAP_FAILED) {
 			int e = errno;
 			munmap(res, span);
@@ -33,12 +41,12 @@ MappedMemory::MappedMemory(uint64_t bytes) {
 		if (at > base) munmap(res, at - base);
 		if (base + span > at + size) munmap(reinterpret_cast<void*>(at + size), base + span - (at + size));
 		Mapping m(p, size);
-		madvise(m.data(), size, MADV_MERGEABLE);
-		regions_.push_back({gpa, size, m.bytes()});
+		if (!shared) madvise(m.data(), size, MADV_MERGEABLE);  // KSM merges private pages only
+		regions_.push_back({gpa, size, m.bytes(), memfd_.get(), fd_offset});
 		maps_.push_back(std::move(m));
 	};
-	map(0, low);
-	if (bytes > low) map(kHighStart, bytes - low);
+	map(0, low, 0);
+	if (bytes > low) map(kHighStart, bytes - low, low);
 }
 
 uint64_t MappedMemory::place(const uint8_t* src, int fd, uint64_t gpa, uint64_t offset, uint64_t filesz,
@@ -50,7 +58,7 @@ uint64_t MappedMemory::place(const uint8_t* src, int fd, uint64_t gpa, uint64_t 
 	uintptr_t first = (d + page - 1) & ~(page - 1);  // whole pages backed by the file
 	uintptr_t last = (d + filesz) & ~(page - 1);
 	uint64_t mapped = 0;
-	if ((d - offset) % page == 0 && last > first) {
+	if (!shared() && (d - offset) % page == 0 && last > first) {
 		void* p = mmap(reinterpret_cast<void*>(first), last - first, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
 		               fd, static_cast<off_t>(offset + (first - d)));
 		if (p == MAP_FAILED) fail_errno("guest memory: mapping the image");

@@ -18,6 +18,10 @@ struct MemRegion {
 	uint64_t gpa = 0;
 	uint64_t size = 0;
 	uint8_t* host = nullptr;
+	// Shared memory only: the memfd behind the region and the region's
+	// offset in it, for a vhost-user backend to map the same pages.
+	int fd = -1;
+	uint64_t fd_offset = 0;
 };
 
 class GuestMemory {
@@ -67,13 +71,17 @@ protected:
 	std::vector<MemRegion> regions_;
 };
 
-// Guest RAM as anonymous host mappings, split around the 32-bit MMIO hole.
+// Guest RAM as host mappings, split around the 32-bit MMIO hole: private
+// anonymous memory, or with `shared` one memfd mapped MAP_SHARED, which a
+// vhost-user backend (virtiofsd) maps too, to read and write the guest's
+// buffers itself.
 class MappedMemory : public GuestMemory {
 public:
 	static constexpr uint64_t kLowLimit = 0xc0000000ull;  // RAM below the MMIO hole
 	static constexpr uint64_t kHighStart = 0x100000000ull;
 	static constexpr uint64_t kHugeAlign = 2ull << 20;
-	explicit MappedMemory(uint64_t bytes);
+	explicit MappedMemory(uint64_t bytes, bool shared = false);
+	bool shared() const { return memfd_.valid(); }
 
 	// Puts `filesz` bytes of the file `fd` (also mapped read-only at `src`)
 	// from `offset` at `gpa`, zeros up to `memsz`: the whole pages in
@@ -81,11 +89,14 @@ public:
 	// and guest offsets agree modulo the page size. The guest then runs the
 	// host's page cache (one copy for every VM booting that kernel, nothing
 	// to copy or fault in up front), a page it writes becomes its own, and
-	// nothing reaches the file. Checked like write(). Returns the bytes
-	// mapped rather than copied.
+	// nothing reaches the file. Shared memory is always copied into: a
+	// private file mapping would hide those pages from the backend, which
+	// must see the bytes the guest sees. Checked like write(). Returns the
+	// bytes mapped rather than copied.
 	uint64_t place(const uint8_t* src, int fd, uint64_t gpa, uint64_t offset, uint64_t filesz, uint64_t memsz);
 
 private:
+	UniqueFd memfd_;
 	std::vector<Mapping> maps_;
 };
 

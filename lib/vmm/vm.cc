@@ -36,7 +36,9 @@
 #include "vmm/kvm/kvm.hh"
 #include "vmm/memory.hh"
 #include "vmm/sandbox/sandbox.hh"
+#include "vmm/vhost/frontend.hh"
 #include "vmm/virtio/block.hh"
+#include "vmm/virtio/fs.hh"
 #include "vmm/virtio/mmio.hh"
 #include "vmm/virtio/vsock/device.hh"
 #include "vsock/control.hh"
@@ -137,7 +139,16 @@ private:
 	boot::LoadedKernel load_images(Inputs& in, std::optional<boot::LoadedInitrd>& rd);
 	void create_legacy_devices();
 	void create_virtio_devices(Inputs& in);
+	struct VirtioSlot {
+		uint64_t base;
+		uint32_t irq;
+		int irqfd;
+		std::vector<int> notify_fds;
+	};
+	VirtioSlot place_virtio(const virtio::Device& dev);
+	void attach(std::unique_ptr<virtio::Transport> t, const VirtioSlot& s);
 	void add_virtio(virtio::Device& dev);
+	void add_virtiofs(Inputs::Virtiofs& share);
 	void write_boot_data(const boot::LoadedKernel& k, const std::optional<boot::LoadedInitrd>& rd);
 	void create_vcpus(uint64_t entry);
 	// Running.
@@ -171,6 +182,8 @@ private:
 	std::unique_ptr<virtio::Disk> disk_;
 	std::unique_ptr<virtio::Block> block_;
 	std::unique_ptr<virtio::Vsock> vsock_;
+	std::vector<std::unique_ptr<vhost::Frontend>> vhost_;
+	std::vector<std::unique_ptr<virtio::Fs>> fs_;
 	std::vector<std::unique_ptr<virtio::Transport>> transports_;
 	std::vector<UniqueFd> eventfds_;
 	std::string devices_cmdline_;
@@ -204,7 +217,8 @@ void Machine::create_vm() {
 	vm_->set_identity_map_addr(0xfffbc000);
 	vm_->create_irqchip();
 	vm_->create_pit2();
-	mem_ = std::make_unique<MappedMemory>(c_.memory_mib << 20);
+	// A vhost-user backend maps guest RAM itself: then it is a shared memfd.
+	mem_ = std::make_unique<MappedMemory>(c_.memory_mib << 20, !c_.virtiofs.empty());
 	uint32_t slot = 0;
 	for (const auto& r : mem_->regions()) vm_->set_user_memory(slot++, r.gpa, r.size, r.host);
 }
@@ -248,39 +262,75 @@ void Machine::create_virtio_devices(Inputs& in) {
 	vsock_ = std::make_unique<virtio::Vsock>(loop_, std::move(in.vsock), vsock::kGuestCid);
 	add_virtio(*vsock_);
 	vsock_->attach(transports_.back().get());
+	for (auto& share : in.virtiofs) add_virtiofs(share);
 }
 
-// Each virtio device gets the next 4 KiB of MMIO and the next IRQ, an irqfd
-// to raise it, and an ioeventfd per queue, so that notifications are
-// handled on the event loop's thread and not in the vCPU's exit.
-void Machine::add_virtio(virtio::Device& dev) {
+// Each virtio device gets the next 4 KiB of MMIO and the next IRQ (past the
+// i8042's AUX line), an irqfd to raise it, and an eventfd per queue that KVM
+// signals on the guest's QueueNotify write (an ioeventfd), so that a
+// notification never stops the vCPU in the VMM.
+Machine::VirtioSlot Machine::place_virtio(const virtio::Device& dev) {
 	size_t idx = transports_.size();
-	uint64_t base = kMmioBase + idx * virtio::Transport::kSize;
-	uint32_t irq = kFirstVirtioIrq + static_cast<uint32_t>(idx);
+	VirtioSlot s;
+	s.base = kMmioBase + idx * virtio::Transport::kSize;
+	s.irq = kFirstVirtioIrq + static_cast<uint32_t>(idx);
+	if (s.irq >= I8042::kAuxIrq) s.irq++;
 	UniqueFd irqfd = new_eventfd();
-	vm_->irqfd(irqfd.get(), irq);
-	int irq_raw = irqfd.get();
-	auto t = std::make_unique<virtio::Transport>(dev, *mem_, [irq_raw] { eventfd_signal(irq_raw); });
-	std::vector<int> notify_fds;
+	vm_->irqfd(irqfd.get(), s.irq);
+	s.irqfd = irqfd.get();
+	eventfds_.push_back(std::move(irqfd));
 	for (uint16_t q = 0; q < dev.num_queues(); q++) {
 		UniqueFd efd = new_eventfd();
-		vm_->ioeventfd(efd.get(), base + 0x50, 4, q);
-		virtio::Transport* tp = t.get();
-		int raw = efd.get();
+		vm_->ioeventfd(efd.get(), s.base + 0x50, 4, q);
+		s.notify_fds.push_back(efd.get());
+		eventfds_.push_back(std::move(efd));
+	}
+	return s;
+}
+
+void Machine::attach(std::unique_ptr<virtio::Transport> t, const VirtioSlot& s) {
+	mmio_bus_.add(s.base, virtio::Transport::kSize, *t);
+	devices_cmdline_ += (devices_cmdline_.empty() ? "" : " ") + virtio::Transport::cmdline_entry(s.base, s.irq);
+	transports_.push_back(std::move(t));
+}
+
+// A device the VMM serves: notifications are handled on the event loop's
+// thread, not in the vCPU's exit.
+void Machine::add_virtio(virtio::Device& dev) {
+	VirtioSlot s = place_virtio(dev);
+	int irq_raw = s.irqfd;
+	auto t = std::make_unique<virtio::Transport>(dev, *mem_, [irq_raw] { eventfd_signal(irq_raw); });
+	virtio::Transport* tp = t.get();
+	for (uint16_t q = 0; q < s.notify_fds.size(); q++) {
+		int raw = s.notify_fds[q];
 		loop_.add(raw, EPOLLIN, [tp, raw, q](uint32_t) {
 			eventfd_drain(raw);
 			tp->notify(q);
 		});
-		notify_fds.push_back(raw);
-		eventfds_.push_back(std::move(efd));
 	}
-	t->on_notify_write = [notify_fds](uint16_t q) {
-		if (q < notify_fds.size()) eventfd_signal(notify_fds[q]);
+	t->on_notify_write = [fds = s.notify_fds](uint16_t q) {
+		if (q < fds.size()) eventfd_signal(fds[q]);
 	};
-	eventfds_.push_back(std::move(irqfd));
-	mmio_bus_.add(base, virtio::Transport::kSize, *t);
-	devices_cmdline_ += (devices_cmdline_.empty() ? "" : " ") + virtio::Transport::cmdline_entry(base, irq);
-	transports_.push_back(std::move(t));
+	attach(std::move(t), s);
+}
+
+// A virtio-fs device whose queues the vhost-user backend serves: it gets
+// the queues' eventfds to wait on and the irqfd to raise, and the VMM only
+// watches for it hanging up, which would leave the guest's file system
+// waiting for good.
+void Machine::add_virtiofs(Inputs::Virtiofs& share) {
+	auto& be = vhost_.emplace_back(std::make_unique<vhost::Frontend>(std::move(share.sock), "virtio-fs " + share.tag));
+	auto& fs = fs_.emplace_back(std::make_unique<virtio::Fs>(share.tag, *be, *mem_));
+	VirtioSlot s = place_virtio(*fs);
+	fs->connect(s.notify_fds, s.irqfd);
+	int irq_raw = s.irqfd;
+	attach(std::make_unique<virtio::Transport>(*fs, *mem_, [irq_raw] { eventfd_signal(irq_raw); }), s);
+	int sock = be->fd();
+	std::string why = be->name() + ": the vhost-user backend closed the connection";
+	loop_.add(sock, EPOLLRDHUP, [this, sock, why](uint32_t) {
+		loop_.remove(sock);
+		st_.decide(Verdict::error, why);
+	});
 }
 
 void Machine::write_boot_data(const boot::LoadedKernel& k, const std::optional<boot::LoadedInitrd>& rd) {

@@ -3,6 +3,7 @@
 VMM=$abs_top_builddir/bencher-vmm
 GUEST_INIT=$abs_top_builddir/tests/vmm/guest-test-init
 VSOCK_HOST=$abs_top_builddir/tests/vmm/vsock-test-host
+VIRTIOFS_HOST=$abs_top_builddir/tests/vmm/virtiofs-test-host
 KERNEL=$abs_top_builddir/kernel/vmlinux
 BZIMAGE=$abs_top_builddir/kernel/bzImage
 

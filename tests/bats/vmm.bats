@@ -97,6 +97,61 @@ setup() {
 	assert_contains "$output" "vsock: fd 5 is not a SOCK_SEQPACKET socket"
 }
 
+@test "--virtiofs: malformed, over-long, duplicate and too many tags are usage errors" {
+	run "$VMM" --help
+	assert_contains "$output" "--virtiofs TAG=FD"
+	run "$VMM" --kernel /x --virtiofs share
+	assert_eq 2 "$status"
+	assert_contains "$output" "--virtiofs: expected TAG=FD, got 'share'"
+	run "$VMM" --kernel /x --virtiofs share=x
+	assert_eq 2 "$status"
+	run "$VMM" --kernel /x --virtiofs =3
+	assert_eq 2 "$status"
+	assert_contains "$output" "--virtiofs: tag '': 1 to 36 bytes"
+	run "$VMM" --kernel /x --virtiofs "$(printf 'x%.0s' {1..37})=3"
+	assert_eq 2 "$status"
+	assert_contains "$output" "1 to 36 bytes"
+	run "$VMM" --kernel /x --virtiofs a=3 --virtiofs a=4
+	assert_eq 2 "$status"
+	assert_contains "$output" "--virtiofs: tag 'a' given twice"
+	local many=()
+	for i in 1 2 3 4 5 6 7 8 9; do many+=(--virtiofs "t$i=3"); done
+	run "$VMM" --kernel /x "${many[@]}"
+	assert_eq 2 "$status"
+	assert_contains "$output" "--virtiofs: at most 8 devices"
+}
+
+@test "--virtiofs: the fd must be an open, connected AF_UNIX stream socket" {
+	echo x > "$T/f"
+	head -c 4096 /dev/zero > "$T/k"
+	run "$VMM" --kernel "$T/k" --virtiofs share=9
+	assert_eq 1 "$status"
+	assert_contains "$output" "bencher-vmm: virtio-fs share: fd 9: Bad file descriptor"
+	run "$VMM" --kernel "$T/k" --virtiofs share=5 5< "$T/f"
+	assert_eq 1 "$status"
+	assert_contains "$output" "bencher-vmm: virtio-fs share: fd 5 is not an AF_UNIX SOCK_STREAM socket"
+	# The vsock control socket is AF_UNIX but SOCK_SEQPACKET.
+	run "$VSOCK_HOST" -- "$VMM" --kernel "$T/k" --virtiofs share=3
+	assert_eq 1 "$status"
+	assert_contains "$output" "bencher-vmm: virtio-fs share: fd 3 is not an AF_UNIX SOCK_STREAM socket"
+}
+
+@test "--virtiofs in vm.json: an array of tag and fd, checked as on the command line" {
+	head -c 4096 /dev/zero > "$T/k"
+	echo '{"kernel": "'"$T/k"'", "virtiofs": [{"tag": "share", "fd": 9}]}' > "$T/vm.json"
+	run "$VMM" --config "$T/vm.json"
+	assert_eq 1 "$status"
+	assert_contains "$output" "bencher-vmm: virtio-fs share: fd 9: Bad file descriptor"
+	echo '{"kernel": "/x", "virtiofs": [{"tag": "a", "fd": 3}, {"tag": "a", "fd": 4}]}' > "$T/vm.json"
+	run "$VMM" --config "$T/vm.json"
+	assert_eq 2 "$status"
+	assert_contains "$output" "tag 'a' given twice"
+	echo '{"kernel": "/x", "virtiofs": [{"tag": "a", "fd": 3, "path": "/x"}]}' > "$T/vm.json"
+	run "$VMM" --config "$T/vm.json"
+	assert_eq 1 "$status"
+	assert_contains "$output" "virtiofs[0].path"
+}
+
 @test "a config file supplies options; the command line overrides it; unknown keys fail" {
 	cat > "$T/vm.json" <<-JSON
 	{"kernel": "$T/from-json", "vcpus": 2, "memory": 256}

@@ -14,7 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 		bencher::results::RunConfig c = bencher::results::decode_config(in);
 		// Whatever decodes must encode back to the same bytes' meaning.
 		bencher::results::RunConfig d = bencher::results::decode_config(bencher::results::encode_config(c));
-		if (d.argv != c.argv || d.files != c.files || d.env != c.env) __builtin_trap();
+		if (d.argv != c.argv || d.files != c.files || d.env != c.env || d.root_virtiofs != c.root_virtiofs ||
+		    d.mounts != c.mounts)
+			__builtin_trap();
 	} catch (const bencher::Error&) {
 	}
 	return 0;

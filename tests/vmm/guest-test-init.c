@@ -9,7 +9,9 @@
  *   print both checksums and the throughput) | vsock-listen PORT (accept one
  *   host connection, print the checksum of what arrives) | panic | hang |
  *   noreboot (exit without the clean-shutdown mark: a panic) | dmesg (the
- *   kernel log as it stands, for boot profiles with a quiet console) */
+ *   kernel log as it stands, for boot profiles with a quiet console) |
+ *   mount-virtiofs TAG DIR | ls DIR (the sorted names, one line) |
+ *   readall PATH (read it whole: bytes, checksum, seconds) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <dirent.h>
 #include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -172,6 +175,51 @@ static void vsock_listen(unsigned port) {
 	close(s);
 }
 
+static int by_name(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }
+
+static void list_dir(const char* path) {
+	DIR* d = opendir(path);
+	if (!d) {
+		say("LS-ERROR %s: %s", path, strerror(errno));
+		return;
+	}
+	char* names[256];
+	size_t n = 0;
+	struct dirent* e;
+	while ((e = readdir(d)) && n < 256)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names[n++] = strdup(e->d_name);
+	closedir(d);
+	qsort(names, n, sizeof *names, by_name);
+	char line[4096] = "LS";
+	for (size_t i = 0; i < n; i++) {
+		strncat(line, " ", sizeof line - strlen(line) - 1);
+		strncat(line, names[i], sizeof line - strlen(line) - 1);
+		free(names[i]);
+	}
+	say("%s", line);
+}
+
+static void read_all(const char* path) {
+	static unsigned char buf[1 << 20];
+	double t0 = now();
+	int f = open(path, O_RDONLY);
+	if (f < 0) {
+		say("READALL-ERROR %s: %s", path, strerror(errno));
+		return;
+	}
+	uint64_t h = FNV_INIT;
+	size_t total = 0;
+	ssize_t n;
+	while ((n = read(f, buf, sizeof buf)) > 0) {
+		h = fnv(h, buf, n);
+		total += n;
+	}
+	close(f);
+	double t1 = now();
+	say("READALL bytes=%zu sum=%016llx seconds=%.3f MBps=%.1f", total, (unsigned long long)h, t1 - t0,
+	    total / (t1 - t0) / 1e6);
+}
+
 int main(int argc, char** argv) {
 	if (ioperm(0x440, 1, 1) == 0) outb(0x7b, 0x440);
 	mount("proc", "/proc", "proc", 0, NULL);
@@ -231,6 +279,18 @@ int main(int argc, char** argv) {
 			int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof log);
 			if (n > 0) fwrite(log, 1, n, con);
 			fflush(con);
+		} else if (!strcmp(cmd, "mount-virtiofs") && i + 2 < argc) {
+			const char* tag = argv[++i];
+			const char* dir = argv[++i];
+			mkdir(dir, 0755);
+			if (mount(tag, dir, "virtiofs", 0, NULL) < 0)
+				say("MOUNT-ERROR %s: %s", tag, strerror(errno));
+			else
+				say("MOUNT-OK %s", tag);
+		} else if (!strcmp(cmd, "ls") && i + 1 < argc) {
+			list_dir(argv[++i]);
+		} else if (!strcmp(cmd, "readall") && i + 1 < argc) {
+			read_all(argv[++i]);
 		} else if (!strcmp(cmd, "hang")) {
 			for (;;) pause();
 		} else {

@@ -78,7 +78,9 @@ void Transport::read(uint64_t offset, uint8_t* data, size_t len) {
 		}
 		case kQueueNumMax: v = q ? Queue::kMaxSize : 0; break;
 		case kQueueReady: v = q && q->ready; break;
-		case kInterruptStatus: v = interrupt_status_; break;
+		case kInterruptStatus:
+			v = interrupt_status_ | (dev_.interrupts_from_backend() && (status_ & kStatusDriverOk) ? 1 : 0);
+			break;
 		case kStatus: v = status_; break;
 		case kConfigGeneration: v = 0; break;
 		default: break;

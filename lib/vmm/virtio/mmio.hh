@@ -33,6 +33,11 @@ public:
 	virtual void notify(Transport& t, uint16_t queue) = 0;
 	// The driver reset the device: forget every queue-related state.
 	virtual void reset() = 0;
+	// A vhost-user device's backend raises its interrupt through an irqfd,
+	// bypassing signal_used(): the transport then shows the used-buffer bit
+	// in InterruptStatus whenever the device is live, since the guest's
+	// handler looks at its queues only when that bit is set.
+	virtual bool interrupts_from_backend() const { return false; }
 };
 
 // On the MMIO bus, kSize bytes at its base.
@@ -62,6 +67,7 @@ public:
 	const GuestMemory& mem() const { return mem_; }
 	void signal_used(uint16_t queue);
 	bool active() const { return status_ & 4; }
+	uint64_t driver_features() const { return driver_features_; }
 	std::mutex& lock() { return mu_; }
 	// The device's and every queue's state, for a stuck run's report.
 	std::string describe();

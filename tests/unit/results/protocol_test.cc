@@ -281,3 +281,87 @@ TEST(OutputLimiter, CutsExactlyAndCounts) {
 	EXPECT_EQ(e.admit(5), 5u);
 	EXPECT_FALSE(e.truncated());
 }
+
+// ---- the virtio-fs root and mounts (bencher-vmtest) --------------------------
+
+namespace {
+
+RunConfig shared_sample() {
+	RunConfig c = sample();
+	c.root_virtiofs = "root";
+	c.mounts = {{"m0", "/mnt/vmtest", true}, {"m1", "/home/u/src", false}};
+	return c;
+}
+
+std::string mount_tlv(uint8_t flags, std::string_view tag, std::string_view path) {
+	std::string v(1, static_cast<char>(flags));
+	v += static_cast<char>(tag.size());
+	v += tag;
+	v += path;
+	return tlv(12, v);
+}
+
+}  // namespace
+
+TEST(RunConfig, SharesRoundTrip) {
+	RunConfig c = shared_sample();
+	RunConfig d = decode_config(encode_config(c));
+	EXPECT_EQ(d.root_virtiofs, "root");
+	EXPECT_EQ(d.mounts, c.mounts);
+	// Without them the wire form is today's, byte for byte.
+	RunConfig plain = sample();
+	EXPECT_EQ(encode_config(plain).find(std::string("\x0b", 1) + std::string("\x04\0\0\0", 4)), std::string::npos);
+	EXPECT_TRUE(decode_config(encode_config(plain)).mounts.empty());
+	EXPECT_TRUE(decode_config(encode_config(plain)).root_virtiofs.empty());
+}
+
+TEST(RunConfig, SharesValidation) {
+	auto bad = [](auto mutate, const std::string& needle) {
+		RunConfig c = shared_sample();
+		mutate(c);
+		expect_error([&] { validate(c); }, needle);
+	};
+	bad([](RunConfig& c) { c.root_virtiofs = std::string(37, 't'); }, "root.virtiofs");
+	bad([](RunConfig& c) { c.root_virtiofs = "has space"; }, "root.virtiofs");
+	bad([](RunConfig& c) { c.root_virtiofs = std::string("a\0b", 3); }, "root.virtiofs");
+	bad([](RunConfig& c) { c.root_virtiofs.clear(); }, "only inside a virtio-fs root");
+	bad([](RunConfig& c) { c.mounts[0].tag = ""; }, "not a tag");
+	bad([](RunConfig& c) { c.mounts[0].tag = "t\n"; }, "not a tag");
+	bad([](RunConfig& c) { c.mounts[0].path = "rel"; }, "absolute");
+	bad([](RunConfig& c) { c.mounts[0].path = "/"; }, "root directory");
+	bad([](RunConfig& c) { c.mounts[0].path = "/a/../etc"; }, "'..'");
+	bad([](RunConfig& c) { c.mounts[0].path = "/a/./b"; }, "'..'");
+	bad([](RunConfig& c) { c.mounts[0].path = "/a//b"; }, "empty component");
+	bad([](RunConfig& c) { c.mounts[0].path = "/a/"; }, "empty component");
+	bad([](RunConfig& c) { c.mounts[1].path = c.mounts[0].path; }, "listed twice");
+	bad([](RunConfig& c) { c.mounts[1].tag = c.mounts[0].tag; }, "used twice");
+	bad([](RunConfig& c) { c.mounts[1].tag = "root"; }, "used twice");
+	bad([](RunConfig& c) {
+		c.mounts.clear();
+		for (int i = 0; i < 17; i++) c.mounts.push_back({"t" + std::to_string(i), "/m" + std::to_string(i), false});
+	}, "more than 16");
+	RunConfig ok = shared_sample();
+	ok.mounts[0].tag = std::string(36, 'x');
+	validate(ok);
+}
+
+TEST(RunConfig, SharesHostileWire) {
+	std::string base = tlv(1, "sh") + tlv(11, "root");
+	EXPECT_EQ(decode_config(rewrap(base + mount_tlv(1, "m", "/x"))).mounts.at(0), (Mount{"m", "/x", true}));
+	expect_error([&] { decode_config(rewrap(base + tlv(11, "root"))); }, "given twice");
+	expect_error([&] { decode_config(rewrap(base + mount_tlv(2, "m", "/x"))); }, "unknown flags");
+	expect_error([&] { decode_config(rewrap(base + mount_tlv(0x81, "m", "/x"))); }, "unknown flags");
+	expect_error([&] { decode_config(rewrap(base + tlv(12, ""))); }, "truncated");
+	expect_error([&] { decode_config(rewrap(base + tlv(12, std::string("\0", 1)))); }, "truncated");
+	// A tag length pointing past the record.
+	expect_error([&] { decode_config(rewrap(base + tlv(12, std::string("\0\x09m", 3)))); }, "truncated");
+	expect_error([&] { decode_config(rewrap(base + mount_tlv(0, "", "/x"))); }, "not a tag");
+	expect_error([&] { decode_config(rewrap(base + mount_tlv(0, "m", ""))); }, "absolute");
+	expect_error([&] { decode_config(rewrap(base + mount_tlv(0, "m", "/../x"))); }, "'..'");
+	expect_error([&] { decode_config(rewrap(base + mount_tlv(0, "m", std::string("/a\0b", 4)))); }, "NUL");
+	expect_error([&] { decode_config(rewrap(tlv(1, "sh") + mount_tlv(0, "m", "/x"))); }, "only inside");
+	expect_error([&] { decode_config(rewrap(tlv(1, "sh") + tlv(11, ""))); }, "root.virtiofs");
+	std::string many;
+	for (int i = 0; i < 40; i++) many += mount_tlv(0, "t" + std::to_string(i), "/m" + std::to_string(i));
+	expect_error([&] { decode_config(rewrap(base + many)); }, "too many");
+}

@@ -1,0 +1,26 @@
+// modules.hh: the kernel modules an initramfs brings (bencher-vmtest with a
+// distribution kernel): where lib/vmtest/initramfs puts them, and bencher-init
+// loading them, in the listed order, before it needs vsock or virtio-fs.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bencher::guest {
+
+// In the initramfs: the modules, and "order" naming them one per line.
+constexpr const char* kModulesDir = "/bencher/modules";
+constexpr const char* kModulesOrder = "/bencher/modules/order";
+constexpr size_t kMaxOrderBytes = 64u << 10;
+constexpr size_t kMaxModulesListed = 256;
+
+// Parses the order file: file names (no '/', ending in .ko), one per line.
+std::vector<std::string> parse_module_order(std::string_view text);
+
+// Loads every module the order file names (none when there is no file),
+// skipping any the kernel already has (EEXIST); a failure names the module.
+// Returns how many were loaded.
+size_t load_modules(const std::string& dir = kModulesDir);
+
+}  // namespace bencher::guest
