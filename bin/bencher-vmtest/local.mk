@@ -6,10 +6,22 @@ noinst_LIBRARIES += lib/libvmtest.a
 lib_libvmtest_a_SOURCES = \
 	lib/vmtest/cli.cc lib/vmtest/cli.hh \
 	lib/vmtest/config.cc lib/vmtest/config.hh \
+	lib/vmtest/pipeline.cc lib/vmtest/pipeline.hh \
 	lib/vmtest/report.cc lib/vmtest/report.hh \
+	lib/vmtest/run.cc \
 	lib/vmtest/share.cc lib/vmtest/share.hh
 lib_libvmtest_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) $(TOMLPP_CFLAGS)
-VMTEST_LIBS = lib/libvmtest.a lib/libresults.a $(BENCHER_COMMON_LIBS) $(TOMLPP_LIBS)
+# libinitramfs (lib/vmtest/local.mk): the initramfs and the kernel check.
+VMTEST_LIBS = lib/libvmtest.a lib/libresults.a $(INITRAMFS_LIBS) $(TOMLPP_LIBS)
+
+bin_PROGRAMS += bencher-vmtest
+bencher_vmtest_SOURCES = bin/bencher-vmtest/main.cc
+bencher_vmtest_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+bencher_vmtest_LDADD = $(VMTEST_LIBS)
+dist_man_MANS += man/bencher-vmtest.1
+
+TESTS += tests/bats/vmtest.bats
+EXTRA_DIST += tests/bats/vmtest.bats tests/bats/kvm/vmtest.bats tests/vmtest/junit.xsd
 
 check_PROGRAMS += tests/unit/vmtest_test
 tests_unit_vmtest_test_SOURCES = \
