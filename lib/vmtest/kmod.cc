@@ -271,10 +271,9 @@ ModulePlan modules_needed(const std::string& release, const std::string& dir) {
 	try {
 		p = resolve_modules(kGuestModules, read_regular(dir + "/modules.dep", kMaxDepBytes), builtin);
 	} catch (const Error& e) {
-		fail(dir + ": " + e.what());
+		fail(dir + " (modules of " + release + "): " + e.what());
 	}
 	for (auto& m : p.load) m = dir + "/" + m;
-	(void)release;
 	return p;
 }
 

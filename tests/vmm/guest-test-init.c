@@ -58,6 +58,19 @@ static uint64_t fnv(uint64_t h, const unsigned char* p, size_t n) {
 }
 #define FNV_INIT 0xcbf29ce484222325ull
 
+/* Reads fd to its end; returns the checksum, the byte count in *total. */
+static uint64_t fnv_drain(int fd, size_t* total) {
+	static unsigned char buf[1 << 20];
+	uint64_t h = FNV_INIT;
+	ssize_t n;
+	*total = 0;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		h = fnv(h, buf, n);
+		*total += n;
+	}
+	return h;
+}
+
 static void fill(unsigned char* p, size_t n, uint64_t* state) {
 	for (size_t i = 0; i < n; i++) {
 		*state = *state * 6364136223846793005ull + 1442695040888963407ull;
@@ -162,14 +175,8 @@ static void vsock_listen(unsigned port) {
 		say("VSOCK-ERROR accept: %s", strerror(errno));
 		return;
 	}
-	static unsigned char in[65536];
-	uint64_t h = FNV_INIT;
-	size_t got = 0;
-	ssize_t n;
-	while ((n = read(c, in, sizeof in)) > 0) {
-		h = fnv(h, in, n);
-		got += n;
-	}
+	size_t got;
+	uint64_t h = fnv_drain(c, &got);
 	say("VSOCK-RECEIVED bytes=%zu sum=%016llx", got, (unsigned long long)h);
 	close(c);
 	close(s);
@@ -200,20 +207,14 @@ static void list_dir(const char* path) {
 }
 
 static void read_all(const char* path) {
-	static unsigned char buf[1 << 20];
 	double t0 = now();
 	int f = open(path, O_RDONLY);
 	if (f < 0) {
 		say("READALL-ERROR %s: %s", path, strerror(errno));
 		return;
 	}
-	uint64_t h = FNV_INIT;
-	size_t total = 0;
-	ssize_t n;
-	while ((n = read(f, buf, sizeof buf)) > 0) {
-		h = fnv(h, buf, n);
-		total += n;
-	}
+	size_t total;
+	uint64_t h = fnv_drain(f, &total);
 	close(f);
 	double t1 = now();
 	say("READALL bytes=%zu sum=%016llx seconds=%.3f MBps=%.1f", total, (unsigned long long)h, t1 - t0,

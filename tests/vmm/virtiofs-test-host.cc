@@ -2,7 +2,8 @@
 // tests (bencher-vmtest's role, reduced). For each TAG=DIR it starts the
 // real virtiofsd on DIR with a listening socket (--fd, as virtiofsd takes
 // it), connects to it, and runs COMMAND with the connected sockets at fds
-// 3, 4, ... in order, so COMMAND can say `--virtiofs TAG=3`. Exits with
+// 3, 4, ... in order, so COMMAND can say `--virtiofs TAG=3`. Each
+// virtiofsd's pid goes to stderr (a test may kill one). Exits with
 // COMMAND's status once COMMAND and every virtiofsd have ended.
 //   virtiofs-test-host [--virtiofsd PATH] TAG=DIR... -- COMMAND...
 #include <fcntl.h>
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
 			UniqueFd listening, conn;
 			socket_pair(listening, conn);
 			daemons.push_back(start_virtiofsd(virtiofsd, s, listening));
+			fprintf(stderr, "virtiofs-test-host: virtiofsd %s pid %d\n", s.tag.c_str(), static_cast<int>(daemons.back()));
 			conns.push_back(std::move(conn));
 		}
 		pid_t cmd = fork();

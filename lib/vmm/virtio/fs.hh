@@ -38,6 +38,7 @@ public:
 	void notify(Transport& t, uint16_t queue) override;
 	void reset() override;
 	bool interrupts_from_backend() const override { return true; }
+	std::string label() const override { return "tag " + tag_; }
 
 private:
 	std::string tag_;

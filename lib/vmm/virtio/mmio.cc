@@ -157,7 +157,9 @@ void Transport::notify(uint16_t queue) {
 
 std::string Transport::describe() {
 	std::lock_guard lock(mu_);
-	std::string out = strprintf("virtio device %u: status 0x%x, interrupt 0x%x", dev_.device_id(), status_,
+	std::string label = dev_.label();
+	std::string out = strprintf("virtio device %u%s%s%s: status 0x%x, interrupt 0x%x", dev_.device_id(),
+	                            label.empty() ? "" : " (", label.c_str(), label.empty() ? "" : ")", status_,
 	                            interrupt_status_);
 	for (size_t q = 0; q < queues_.size(); q++) out += strprintf("; q%zu %s", q, queues_[q].describe(mem_).c_str());
 	return out;

@@ -38,6 +38,8 @@ public:
 	// in InterruptStatus whenever the device is live, since the guest's
 	// handler looks at its queues only when that bit is set.
 	virtual bool interrupts_from_backend() const { return false; }
+	// Tells devices of one type apart in a stuck run's report ("tag share").
+	virtual std::string label() const { return {}; }
 };
 
 // On the MMIO bus, kSize bytes at its base.

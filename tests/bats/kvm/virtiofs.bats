@@ -76,3 +76,21 @@ share_boot() {
 	assert_contains "$output" "bencher-vmm: virtio-fs share: vhost-user"
 	case $output in *BENCHER-TEST-MARKER*) die "the guest ran without its share" ;; esac
 }
+
+@test "a backend that dies while the guest runs ends the run as an error, not a hang" {
+	"$VIRTIOFS_HOST" share="$SHARE" -- "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 120 \
+		--report "$REPORT" --console "$BATS_TEST_TMPDIR/console" --virtiofs share=3 \
+		--cmdline "panic=-1 init=/init -- mount-virtiofs share /mnt hang" 2> "$BATS_TEST_TMPDIR/err" &
+	local host=$! i
+	for i in $(seq 600); do
+		grep -q MOUNT-OK "$BATS_TEST_TMPDIR/console" 2>/dev/null && break
+		sleep 0.2
+	done
+	grep -q MOUNT-OK "$BATS_TEST_TMPDIR/console" || die "no mount: $(cat "$BATS_TEST_TMPDIR/console" "$BATS_TEST_TMPDIR/err")"
+	kill "$(sed -n 's/^virtiofs-test-host: virtiofsd share pid //p' "$BATS_TEST_TMPDIR/err")"
+	status=0
+	wait "$host" || status=$?
+	assert_eq 1 "$status" "exit status"
+	assert_eq error "$(report_field "$REPORT" outcome)" outcome
+	assert_eq "virtio-fs share: the vhost-user backend closed the connection" "$(report_field "$REPORT" detail)" detail
+}

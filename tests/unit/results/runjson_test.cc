@@ -9,6 +9,7 @@
 
 #include "common/error.hh"
 #include "common/fd.hh"
+#include "../common/error_of.hh"
 
 using namespace bencher;
 using namespace bencher::results;
@@ -24,12 +25,8 @@ protected:
 		return load_run_json(path);
 	}
 	void expect_error(const std::string& text, const std::string& needle) {
-		try {
-			load(text);
-			ADD_FAILURE() << "no error for " << text << ", expected: " << needle;
-		} catch (const Error& e) {
-			EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-		}
+		std::string e = test::error_of([&] { load(text); });
+		EXPECT_NE(e.find(needle), std::string::npos) << text << ": " << e;
 	}
 	TempDir dir_{"runjson-test"};
 };

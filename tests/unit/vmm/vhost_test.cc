@@ -418,6 +418,8 @@ TEST(VirtioFs, DriverOkHandsTheRingsToTheBackend) {
 		fstat(kick1, &b);
 		EXPECT_EQ(a.st_ino, b.st_ino);
 	});
+	std::string d = t.describe();
+	EXPECT_EQ(d.rfind("virtio device 26 (tag t): status 0xf, interrupt 0x0; q0 ", 0), 0u) << d;
 	// A reset stops both rings and clears the bit.
 	reg(t, 0x70, 0);
 	EXPECT_EQ(reg(t, 0x60), 0u);

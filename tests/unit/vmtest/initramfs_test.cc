@@ -173,3 +173,16 @@ TEST(ModuleOrder, Hostile) {
 	bencher::TempDir d("modules-test");
 	EXPECT_EQ(guest::load_modules(d.path()), 0u);
 }
+
+TEST(ModuleParams, FromTheKernelCommandLine) {
+	std::string cmd = "console=ttyS0 virtio_mmio.device=4K@0xd0000000:5 virtio-mmio.device=4K@0xd0001000:6 "
+	                  "vsock.x=1 virtio_mmio.=bad .device=x a=virtio_mmio.device=no virtio_mmio.q=\"a b\" "
+	                  "-- virtio_mmio.device=init-arg\n";
+	EXPECT_EQ(guest::module_params(cmd, "virtio_mmio"), "device=4K@0xd0000000:5 device=4K@0xd0001000:6 q=\"a b\"");
+	EXPECT_EQ(guest::module_params(cmd, "virtio-mmio"), guest::module_params(cmd, "virtio_mmio"));
+	EXPECT_EQ(guest::module_params(cmd, "vsock"), "x=1");
+	EXPECT_EQ(guest::module_params(cmd, "fuse"), "");
+	EXPECT_EQ(guest::module_params("", "fuse"), "");
+	EXPECT_EQ(guest::module_params("fuse.x=\"unterminated", "fuse"), "x=\"unterminated");
+	EXPECT_EQ(guest::module_params(std::string(1000, ' ') + "fuse.", "fuse"), "");
+}

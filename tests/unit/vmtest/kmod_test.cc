@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "common/error.hh"
+#include "../common/error_of.hh"
 #include "kernels.hh"
 
 using namespace bencher;
@@ -18,12 +19,8 @@ using namespace vmtest_test;
 namespace {
 
 void expect_error(const std::function<void()>& f, const std::string& needle) {
-	try {
-		f();
-		ADD_FAILURE() << "no error, expected: " << needle;
-	} catch (const Error& e) {
-		EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-	}
+	std::string e = test::error_of(f);
+	EXPECT_NE(e.find(needle), std::string::npos) << e;
 }
 
 // A bzImage header only: "HdrS" and kernel_version pointing at `version`.
