@@ -67,7 +67,7 @@ std::vector<std::string> chain_argv(const Target& t, const RunContext& ctx, cons
 				    const std::vector<std::string>& tags) {
 	const std::string& dir = ctx.tools.dir;
 	std::vector<std::string> a = {dir + "/collect-results", "--config", work + "/run.json", "--out",
-				      work + "/results.json", "--no-metrics", "--vmm-report", work + "/vmm-report.json",
+				      work + "/results.json", "--no-metrics", "--no-hmac-notice", "--vmm-report", work + "/vmm-report.json",
 				      "--console-log", work + "/console.log", "--max-output-size", "1T", "--",
 				      dir + "/bencher-jailer", "--id", strprintf("vmtest-%d", static_cast<int>(::getpid())),
 				      "--exec", dir + "/bencher-vmm", "--jail-root", work + "/jail",
