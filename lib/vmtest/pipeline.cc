@@ -234,6 +234,24 @@ void run_chain(const Target& t, const RunContext& ctx, const std::string& work, 
 	}
 }
 
+// The run directory, gone: virtiofsd's sandboxed child may still hold its
+// view of a share for a moment after its parent was waited for, so a
+// failure is retried briefly, then said.
+void remove_run_dir(const std::string& path) {
+	for (int i = 0;; i++) {
+		try {
+			remove_tree(path);
+			return;
+		} catch (const Error& e) {
+			if (i == 20) {
+				std::fprintf(stderr, "%s: warning: %s\n", program_name().c_str(), e.what());
+				return;
+			}
+		}
+		::usleep(100 * 1000);
+	}
+}
+
 }  // namespace
 
 Tools find_tools() {
@@ -285,6 +303,7 @@ TargetResult run_target(const Target& t, const RunContext& ctx) {
 	uint64_t t0 = now_ms();
 	try {
 		TempDir work("bencher-vmtest");
+		ScopeGuard clean([&] { remove_run_dir(work.path()); });
 		run_chain(t, ctx, work.path(), r);
 	} catch (const Error& e) {
 		bool cancel = g_signal != 0;
