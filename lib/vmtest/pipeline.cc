@@ -198,6 +198,23 @@ std::vector<std::string> guest_modules(const std::string& kernel, const std::str
 	return modules_needed(release, *dir).load;
 }
 
+// After the machinery failed: what the kernel lacks, if it lacks anything
+// (a distribution kernel without command-line virtio-mmio devices boots,
+// but never reaches its devices), and what virtiofsd said.
+void explain_failure(const Target& t, const RunContext& ctx, const std::string& work, TargetResult& r) {
+	try {
+		KernelCheck c = check_kernel(t.kernel, ctx.modules);
+		if (!c.ok()) r.message += "; the kernel lacks " + c.lacks.front();
+	} catch (const Error&) {
+	}
+	std::string log;
+	try {
+		log = read_file(work + "/virtiofsd.log", 64u << 10);
+	} catch (const Error&) {
+	}
+	if (!log.empty()) std::fprintf(stderr, "%s: virtiofsd said:\n%s", program_name().c_str(), log.c_str());
+}
+
 void run_chain(const Target& t, const RunContext& ctx, const std::string& work, TargetResult& r) {
 	UniqueFd kernel(::open(t.kernel.c_str(), O_RDONLY | O_CLOEXEC));
 	if (!kernel) fail_errno("kernel " + t.kernel, errno, xc::kVmtestMachinery);
@@ -224,14 +241,7 @@ void run_chain(const Target& t, const RunContext& ctx, const std::string& work, 
 	if (pid == 0) exec_chain(argv, initrd.get(), socks);
 	int status = wait_chain(pid);
 	read_results(work, status, r);
-	if (r.machinery) {
-		std::string log;
-		try {
-			log = read_file(work + "/virtiofsd.log", 64u << 10);
-		} catch (const Error&) {
-		}
-		if (!log.empty()) std::fprintf(stderr, "%s: virtiofsd said:\n%s", program_name().c_str(), log.c_str());
-	}
+	if (r.machinery) explain_failure(t, ctx, work, r);
 }
 
 // The run directory, gone: virtiofsd's sandboxed child may still hold its

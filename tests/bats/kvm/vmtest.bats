@@ -185,3 +185,12 @@ not ok 2 - bad
 	assert_eq "collect-results: warning: cancelled by signal 15: stopping COMMAND
 FAIL vmlinux: cancelled" "$(grep -v '^bencher-vmm: ' err)" stderr
 }
+
+@test "Debian's stock kernel: its modules load, and the devices it cannot see are named" {
+	local k
+	k=$("$abs_top_srcdir/tests/vmhost/fetch-kernel" --offline) || die "no Debian kernel cached (tests/vmhost/fetch-kernel)"
+	vmt -k "$k" -- true
+	assert_eq 69 "$status" "exit status"
+	assert_contains "$stderr" "FAIL ${k##*/}: the VM did not run COMMAND to its end ("
+	assert_contains "$stderr" "; the kernel lacks CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES: "
+}
