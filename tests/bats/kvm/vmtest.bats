@@ -183,6 +183,7 @@ not ok 2 - bad
 	run compgen -G "$BATS_TEST_TMPDIR/bencher-vmtest.*"
 	assert_eq 1 "$status" "temporary files left: $output ($(cat err))"
 	assert_eq "collect-results: warning: cancelled by signal 15: stopping COMMAND
+collect-results: warning: [HMAC] no HMAC received: the results are unverified
 FAIL vmlinux: cancelled" "$(grep -v '^bencher-vmm: ' err)" stderr
 }
 
