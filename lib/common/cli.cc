@@ -3,14 +3,12 @@
 
 #include <getopt.h>
 
+#include "config.h"  // PACKAGE_VERSION, from configure
+
 #include <cstdio>
 
 #include "common/error.hh"
 #include "common/log.hh"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 namespace bencher::cli {
 
@@ -33,7 +31,8 @@ std::string version_line(std::string_view name) {
 std::vector<std::string> Parser::parse(int argc, char** argv) {
 	enum { kHelp = 1000, kVersion, kLogLevel, kFirst };
 	std::vector<option> longopts;
-	std::string shortopts = "+:h";  // '+': stop at the first operand
+	// '+': stop at the first operand; ':': report a missing value as such.
+	std::string shortopts = permute_ ? ":h" : "+:h";
 	for (size_t i = 0; i < opts_.size(); i++) {
 		const Opt& o = opts_[i];
 		longopts.push_back({o.long_name.c_str(), o.has_value ? required_argument : no_argument, nullptr,

@@ -128,6 +128,7 @@ FlattenOptions flatten_options(const UnpackOptions& o) {
 UnpackOptions parse_args(int argc, char** argv) {
 	UnpackOptions o;
 	cli::Parser p({"oci-unpack", kHelp});
+	p.options_anywhere();
 	p.value("output", 'o', [&](const std::string& v) { o.output = v; })
 	    .value("output-dir", 0, [&](const std::string& v) { o.output_dir = v; })
 	    .value("config-out", 0, [&](const std::string& v) { o.config_out = v; })
@@ -146,7 +147,7 @@ UnpackOptions parse_args(int argc, char** argv) {
 	    .value("cache-dir", 0, [&](const std::string& v) { o.cache_dir = v; })
 	    .value("max-size", 0, [&](const std::string& v) { o.max_size = parse_size(v, "--max-size"); });
 	std::vector<std::string> args = p.parse(argc, argv);
-	if (args.size() != 1) fail_usage("expected one IMAGE (see --help)");
+	if (args.size() != 1) fail_usage("expected one IMAGE");
 	o.image = args[0];
 	if (!o.output.empty() && !o.output_dir.empty()) fail_usage("--output and --output-dir exclude each other");
 	if (o.config_only && o.config_out.empty()) fail_usage("--config-only needs --config-out FILE");

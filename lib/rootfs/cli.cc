@@ -70,6 +70,7 @@ BuildOptions parse_args(int argc, char** argv) {
 	BuildOptions o;
 	std::string estimate_from;
 	cli::Parser p({"mkrootfs", kHelp});
+	p.options_anywhere();
 	p.value("output", 'o', [&](const std::string& v) { o.output = v; });
 	p.value("init", 0, [&](const std::string& v) { o.init = v; });
 	p.value("size", 's', [&](const std::string& v) {

@@ -41,7 +41,10 @@ MappedMemory::MappedMemory(uint64_t bytes, bool shared) {
 		if (at > base) munmap(res, at - base);
 		if (base + span > at + size) munmap(reinterpret_cast<void*>(at + size), base + span - (at + size));
 		Mapping m(p, size);
-		if (!shared) madvise(m.data(), size, MADV_MERGEABLE);  // KSM merges private pages only
+		// KSM merges private pages only. Shared memory is shmem, backed by
+		// 4 KiB pages unless the host allows huge ones on request
+		// (transparent_hugepage/shmem_enabled: advise): then ask.
+		madvise(m.data(), size, shared ? MADV_HUGEPAGE : MADV_MERGEABLE);
 		regions_.push_back({gpa, size, m.bytes(), memfd_.get(), fd_offset});
 		maps_.push_back(std::move(m));
 	};

@@ -6,6 +6,7 @@
 
 #include <archive.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -141,6 +142,24 @@ std::string read_regular(const std::string& path, size_t max) {
 	return read_all(fd.get(), max, path);
 }
 
+namespace {
+
+// A kernel image, mapped rather than read: an unstripped vmlinux runs to
+// hundreds of megabytes.
+Mapping map_kernel(const std::string& path) {
+	UniqueFd fd = open_file(path, O_RDONLY | O_CLOEXEC);
+	struct stat st {};
+	if (fstat(fd.get(), &st) < 0) fail_errno(path);
+	if (!S_ISREG(st.st_mode)) fail(path + ": not a regular file");
+	if (st.st_size == 0) fail(path + ": empty");
+	if (static_cast<uint64_t>(st.st_size) > kMaxVmlinuxBytes) fail(path + ": larger than the limit");
+	return Mapping::map(static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0, path);
+}
+
+std::string_view view(const Mapping& m) { return {reinterpret_cast<const char*>(m.bytes()), m.size()}; }
+
+}  // namespace
+
 std::string read_module(const std::string& path) {
 	std::string ko = read_regular(path, kMaxModuleBytes);
 	if (path.ends_with(".ko")) return ko;
@@ -169,8 +188,9 @@ std::string kernel_release_of(std::string_view img) {
 }
 
 std::string kernel_release(const std::string& kernel_path) {
+	Mapping m = map_kernel(kernel_path);
 	try {
-		return kernel_release_of(read_regular(kernel_path, kMaxVmlinuxBytes));
+		return kernel_release_of(view(m));
 	} catch (const Error& e) {
 		fail(kernel_path + ": " + e.what());
 	}
@@ -381,7 +401,8 @@ Have feature(const Feature& f, const std::map<std::string, std::string>* cfg, co
 }  // namespace
 
 KernelCheck check_kernel(const std::string& kernel, const std::string& modules_dir) {
-	std::string image = read_regular(kernel, kMaxVmlinuxBytes);
+	Mapping mapped = map_kernel(kernel);
+	std::string_view image = view(mapped);
 	KernelCheck r;
 	try {
 		r.release = kernel_release_of(image);

@@ -19,6 +19,19 @@ setup() {
 	export TMPDIR=$BATS_TEST_TMPDIR
 }
 
+@test "every program's --version names the package version configure set" {
+	run bencher-runner --version
+	assert_eq 0 "$status"
+	local want=${output#bencher-runner }
+	[[ $want == [0-9]* ]]
+	local p
+	for p in oci-unpack mkrootfs bencher-jailer bencher-vmm collect-results bencher-plan bencher-init; do
+		run "$abs_top_builddir/$p" --version
+		assert_eq 0 "$status"
+		assert_eq "$p (bencher-runner) $want" "$output"
+	done
+}
+
 @test "--help, --version, and usage errors exit 2" {
 	run bencher-runner --help
 	assert_eq 0 "$status"

@@ -29,7 +29,7 @@ teardown() {
 	local d
 	[ -z "${V2PARENT:-}" ] || rmdir "$V2PARENT" 2>/dev/null
 	[ -z "${PUBLIC:-}" ] || rm -rf "$PUBLIC"
-	for d in /sys/fs/cgroup/*/bats-parent-$$ /sys/fs/cgroup/memory/*/*/bats-parent-$$; do
+	for d in /sys/fs/cgroup/*/bats-parent-"$$" /sys/fs/cgroup/memory/*/*/bats-parent-"$$"; do
 		[ -d "$d" ] && rmdir "$d"/* "$d" 2>/dev/null
 	done
 	return 0
@@ -95,7 +95,7 @@ teardown() {
 @test "the old root is gone and the jail root is read-only" {
 	run "${J[@]}" --exec "$BUSYBOX" -- sh -c \
 		'ls /; test -e /etc/passwd && echo PASSWD; test -e /work && echo WORK; grep -c . /proc/self/mountinfo; touch /newfile 2>&1'
-	assert_eq "dev proc" "$(echo "${lines[0]} ${lines[1]}")" "root listing"
+	assert_eq "dev proc" "${lines[0]} ${lines[1]}" "root listing"
 	[[ $output != *PASSWD* && $output != *WORK* ]] || die "host files visible: $output"
 	# /, /proc, /dev and the four device nodes: nothing of the host's tree.
 	[ "${lines[2]}" -le 8 ] || die "mounts: ${lines[2]}"
@@ -125,7 +125,7 @@ teardown() {
 	run "${J[@]}" --keep-fd 8 --exec "$PROBER" -- fds
 	exec 7<&- 8<&- 1500<&-
 	[ "$status" -eq 0 ] || die "$output"
-	assert_eq "0 1 2 8" "$(echo $output)" "fds"
+	assert_eq "0 1 2 8" "${lines[*]}" "fds"
 	run "${J[@]}" --fd "$BATS_TEST_TMPDIR/f:5" --exec "$BUSYBOX" -- sh -c 'ls /proc/self/fd | tr "\n" " "; cat <&5'
 	[ "$status" -eq 0 ] || die "$output"
 	assert_contains "$output" "content"
@@ -155,7 +155,7 @@ teardown() {
 @test "environment: cleared to what the config gives" {
 	FOO=leak run "${J[@]}" --env A=1 --env B=two=2 --exec "$PROBER" -- env
 	[ "$status" -eq 0 ] || die "$output"
-	assert_eq "A=1 B=two=2" "$(echo $output)"
+	assert_eq "A=1 B=two=2" "${lines[*]}"
 }
 
 @test "exit codes and 128+signal pass through" {
@@ -436,7 +436,7 @@ as_nobody() {
 	assert_contains "$output" "Uid: 65534	65534	65534	65534"
 	run as_nobody "${J[@]}" --no-cgroup --exec /bin/ls -- /
 	[ "$status" -eq 0 ] || die "$output"
-	assert_eq "dev lib lib64 proc" "$(echo $output)"
+	assert_eq "dev lib lib64 proc" "${lines[*]}"
 	run as_nobody "${J[@]}" --no-cgroup --exec "$BUSYBOX" -- sh -c 'kill -TERM $$'
 	assert_eq 143 "$status"
 }

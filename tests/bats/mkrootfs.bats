@@ -148,11 +148,16 @@ PY
 	u=01234567-89ab-cdef-0123-456789abcdef
 	mkrootfs -U $u -o "$T/file.ext4" "$T/all.tar"
 	mkrootfs -U $u -o "$T/redirect.ext4" <"$T/all.tar"
+	# shellcheck disable=SC2002 # a pipe on purpose: mkrootfs reads a pipe differently
 	cat "$T/all.tar" | mkrootfs -U $u -o "$T/pipe.ext4"
+	# shellcheck disable=SC2002 # a pipe on purpose: mkrootfs reads a pipe differently
 	cat "$T/all.tar" | mkrootfs -U $u -o "$T/dash.ext4" -
 	cmp "$T/file.ext4" "$T/redirect.ext4"
 	cmp "$T/file.ext4" "$T/pipe.ext4"
 	cmp "$T/file.ext4" "$T/dash.ext4"
+	# options after the source are read too, as GNU tools read them
+	mkrootfs "$T/all.tar" -U $u -o "$T/after.ext4"
+	cmp "$T/file.ext4" "$T/after.ext4"
 	# compressed input, and a streamed build with a given size
 	gzip -c "$T/all.tar" | mkrootfs -U $u -o "$T/gz.ext4"
 	cmp "$T/file.ext4" "$T/gz.ext4"
@@ -414,6 +419,7 @@ same_tree_as_tar() {
 	bad_input "out.ext4: out of space: needs at least 4" \
 		bash -c "cat '$T/big.tar' | mkrootfs --headroom 0 --estimate-from '$T/small.json' -o '$T/out.ext4'"
 	printf '{"estimate":{"bytes":41943040,"entries":40}}\n' >"$T/right.json"
+	# shellcheck disable=SC2002 # a pipe on purpose: mkrootfs reads a pipe differently
 	cat "$T/big.tar" | mkrootfs --headroom 0 --estimate-from "$T/right.json" -o "$T/fits.ext4"
 	fsck_clean "$T/fits.ext4"
 	printf '{"image_digest":null}\n' >"$T/none.json"

@@ -55,6 +55,17 @@ image_with_layer() {
 	[ "$status" -eq 2 ]
 }
 
+@test "options after the image are read, as GNU tools read them; -- ends them" {
+	run oci-unpack "$IMG" --config-only --config-out cfg.json
+	assert_eq 0 "$status"
+	assert_eq "" "$output"
+	run jq -r '.image_digest | startswith("sha256:")' cfg.json
+	assert_eq true "$output"
+	run oci-unpack -- "$IMG" --config-only
+	assert_eq 2 "$status"
+	assert_eq "oci-unpack: expected one IMAGE (try --help)" "$output"
+}
+
 @test "refuses to write the stream to a terminal" {
 	command -v script >/dev/null || skip "script(1) not installed"
 	run script -qec "oci-unpack $IMG" /dev/null
@@ -67,16 +78,20 @@ image_with_layer() {
 	tree_manifest out.tar >ours
 	# every rule is exercised: check a few facts outright
 	grep -q '^app/gone f 0644 0:0 5 ' ours
-	! grep -q '^app/gonedir' ours
-	! grep -q '^app/opaque/old' ours
+	run grep -c '^app/gonedir' ours
+	assert_eq 0 "$output"
+	run grep -c '^app/opaque/old' ours
+	assert_eq 0 "$output"
 	grep -q '^app/replaced-by-dir d 0750 ' ours
-	! grep -q '^app/replaced-by-file/child' ours
+	run grep -c '^app/replaced-by-file/child' ours
+	assert_eq 0 "$output"
 	grep -q '^app/link1 f 0644 0:0 17 ' ours
 	grep -q '^app/attrs d 0751 7:8 ' ours
 	grep -q '^app/null c 0666 0:0 0 1,3 ' ours
 	grep -q '^app/suid f 4755 ' ours
 	grep -q 'user.other=world,user.test=hello' ours
-	! tar -tf out.tar | grep -q '\.wh\.'
+	run bash -c "tar -tf out.tar | grep -c '\\.wh\\.'"
+	assert_eq 0 "$output"
 	umoci raw unpack --rootless --image "$IMG:latest" rootless >/dev/null 2>&1
 	# rootless umoci turns devices into empty files and owns everything itself
 	diff <(tree_manifest out.tar noowner | grep -v '^app/null \|^app/blk ') \
@@ -156,7 +171,8 @@ image_with_layer() {
 	run oci-unpack -o fail.tar "$bad"
 	[ "$status" -eq 4 ]
 	[ ! -e fail.tar ]
-	[ -z "$(ls | grep fail.tar)" ]
+	local f
+	for f in *fail.tar*; do [ ! -e "$f" ] || die "left behind: $f"; done
 }
 
 @test "a failure in the bottom layer on stdout leaves no end-of-archive marker" {
@@ -311,6 +327,7 @@ image_with_layer() {
 	start_registry
 	push_image "$IMG" latest test/img:v1
 	oci-unpack --insecure --cache-dir cache "$REGISTRY_ADDR/test/img:v1" >/dev/null
+	# shellcheck disable=SC2012 # blob names are hex digests
 	blob=$(ls -S cache/sha256/* | head -n 1)
 	printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc 2>/dev/null
 	run oci-unpack --insecure --cache-dir cache "$REGISTRY_ADDR/test/img:v1"

@@ -11,7 +11,7 @@
  *   noreboot (exit without the clean-shutdown mark: a panic) | dmesg (the
  *   kernel log as it stands, for boot profiles with a quiet console) |
  *   mount-virtiofs TAG DIR | ls DIR (the sorted names, one line) |
- *   readall PATH (read it whole: bytes, checksum, seconds) */
+ *   readall PATH (read it whole: bytes, checksum, seconds of reading) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -206,17 +206,24 @@ static void list_dir(const char* path) {
 	say("%s", line);
 }
 
+/* Times the read alone (the first, which goes to the device), then sums a
+ * second pass from the page cache: the checksum is slow under emulation
+ * and would hide the device's speed. */
 static void read_all(const char* path) {
+	static unsigned char buf[1 << 20];
 	double t0 = now();
 	int f = open(path, O_RDONLY);
 	if (f < 0) {
 		say("READALL-ERROR %s: %s", path, strerror(errno));
 		return;
 	}
-	size_t total;
-	uint64_t h = fnv_drain(f, &total);
-	close(f);
+	size_t total = 0;
+	ssize_t n;
+	while ((n = read(f, buf, sizeof buf)) > 0) total += n;
 	double t1 = now();
+	size_t again;
+	uint64_t h = lseek(f, 0, SEEK_SET) == 0 ? fnv_drain(f, &again) : 0;
+	close(f);
 	say("READALL bytes=%zu sum=%016llx seconds=%.3f MBps=%.1f", total, (unsigned long long)h, t1 - t0,
 	    total / (t1 - t0) / 1e6);
 }

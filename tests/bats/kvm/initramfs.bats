@@ -51,6 +51,7 @@ boot() {
 	assert_eq "pid1=init root=bencher bin dev init proc root run sys tmp" "$(tr '\n' ' ' <"$T/out" | sed 's/ *$//; s/  */ /g')" stdout
 	assert_contains "$(cat "$T/err")" "[HMAC] verification passed"
 	assert_eq vsock "$(json_get "$T/results.json" 'd["transport"]')" transport
+	echo "# our bzImage from an initramfs: wall $(json_get "$T/results.json" 'd["wall_clock_ms"]') ms" >&3
 }
 
 @test "initramfs: our vmlinux (ELF) boots the same initramfs" {
@@ -70,6 +71,7 @@ boot() {
 		assert_contains " $(cat "$T/out")" " $m "
 	done
 	assert_eq serial "$(json_get "$T/results.json" 'd["transport"]')" transport
+	echo "# Debian's kernel, 9 modules: wall $(json_get "$T/results.json" 'd["wall_clock_ms"]') ms" >&3
 }
 
 @test "initramfs: --check-kernel says Debian's kernel lacks command-line virtio-mmio devices, ours nothing" {

@@ -94,3 +94,17 @@ share_boot() {
 	assert_eq error "$(report_field "$REPORT" outcome)" outcome
 	assert_eq "virtio-fs share: the vhost-user backend closed the connection" "$(report_field "$REPORT" detail)" detail
 }
+
+@test "an initramfs guest with 2 vCPUs and no disk reads its share (bencher-vmtest's layout)" {
+	dir=$BATS_TEST_TMPDIR/initramfs
+	mkdir -p "$dir"/proc "$dir"/sys "$dir"/dev
+	cp "$GUEST_INIT" "$dir"/init
+	(cd "$dir" && find . | cpio -o -H newc --quiet) > "$BATS_TEST_TMPDIR/initrd.cpio"
+	run timeout -k 10 300 "$VIRTIOFS_HOST" share="$SHARE" -- "$VMM" --kernel "$KERNEL" \
+		--initrd "$BATS_TEST_TMPDIR/initrd.cpio" --vcpus 2 --timeout 120 --virtiofs share=3 \
+		--cmdline-replace "console=ttyS0 reboot=k panic=-1 quiet rdinit=/init -- nproc mount-virtiofs share /mnt cat /mnt/hello.txt ls /mnt"
+	assert_eq 0 "$status" "exit status"
+	assert_contains "$output" "NPROC=2"
+	assert_contains "$output" "CAT hello-over-virtiofs"
+	assert_contains "$output" "LS dir hello.txt"
+}

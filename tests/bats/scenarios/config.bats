@@ -8,6 +8,7 @@ load scenario-helpers
 setup_file() { scenario_setup_file; }
 
 @test "entrypoint_with_args: ENTRYPOINT and CMD are combined" {
+	# shellcheck disable=SC2153 # IMAGES is set by scenario-helpers.bash
 	run_vm --image "$IMAGES:ep-args"
 	expect_status 0
 	assert_eq "first second" "$out"

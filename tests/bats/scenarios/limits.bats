@@ -45,7 +45,8 @@ setup_file() { scenario_setup_file; }
 	assert_eq 143 "$rc"
 	grep -q '"cancelled":true' "$BATS_TEST_TMPDIR/err" || die "metrics do not say cancelled: $(cat "$BATS_TEST_TMPDIR/err")"
 	# Nothing left behind: no VMM, no run directory.
-	! pgrep -f bencher-vmm
+	run pgrep -f bencher-vmm
+	assert_eq 1 "$status"
 	[ -z "$(find "$BATS_TEST_TMPDIR" -maxdepth 1 -name 'bencher-run.*')" ]
 }
 

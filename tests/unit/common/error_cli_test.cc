@@ -94,6 +94,25 @@ TEST(Cli, StopsAtFirstOperand) {
 	EXPECT_EQ(ops, (std::vector<std::string>{"image", "-v"}));
 }
 
+TEST(Cli, OptionsAnywhereReadsOptionsAfterOperandsUntilDoubleDash) {
+	cli::Parser p({"tool", "Usage: tool\n"});
+	bool v = false;
+	std::string out;
+	p.options_anywhere().flag("verbose", 'v', [&] { v = true; }).value("output", 'o', [&](const std::string& x) { out = x; });
+	Argv a{"tool", "image", "-v", "--output", "f", "--", "--not-an-option"};
+	auto ops = p.parse(a.argc(), a.argv());
+	EXPECT_TRUE(v);
+	EXPECT_EQ(out, "f");
+	EXPECT_EQ(ops, (std::vector<std::string>{"image", "--not-an-option"}));
+	// A parser that stops at the first operand still does, after this one.
+	cli::Parser q({"tool", "Usage: tool\n"});
+	bool w = false;
+	q.flag("verbose", 'v', [&] { w = true; });
+	Argv b{"tool", "image", "-v"};
+	EXPECT_EQ(q.parse(b.argc(), b.argv()), (std::vector<std::string>{"image", "-v"}));
+	EXPECT_FALSE(w);
+}
+
 TEST(Cli, Errors) {
 	cli::Parser p({"tool", "Usage: tool\n"});
 	p.value("size", 's', [](const std::string&) {});

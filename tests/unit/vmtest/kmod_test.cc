@@ -3,12 +3,15 @@
 // and what check_kernel says of our kernel and of Debian's.
 #include "vmtest/kmod.hh"
 
+#include <fcntl.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <regex>
 
 #include "common/error.hh"
+#include "common/fd.hh"
 #include "../common/error_of.hh"
 #include "kernels.hh"
 
@@ -170,7 +173,10 @@ TEST(CheckKernel, Ours) {
 }
 
 TEST(CheckKernel, Hostile) {
-	expect_error([] { check_kernel("/dev/null"); }, "not a regular file");
+	expect_error([] { check_kernel("/dev/null"); }, "/dev/null: not a regular file");
+	TempDir d("kmod-test");
+	UniqueFd(open_file(d.path() + "/empty", O_WRONLY | O_CREAT, 0644));
+	expect_error([&] { kernel_release(d.path() + "/empty"); }, "/empty: empty");
 	expect_error([] { embedded_config(std::string("IKCFG_ST\x1f\x8b garbage")); }, "end mark");
 	expect_error([] { embedded_config(std::string("IKCFG_ST garbage IKCFG_ED")); }, "not gzip");
 	expect_error([] { embedded_config(std::string("IKCFG_ST\x1f\x8bgarbage IKCFG_ED")); }, "embedded config");
