@@ -37,6 +37,10 @@ inline constexpr int kCollectTimeout = 124;        // --timeout expired
 inline constexpr int kRunnerTimeout = 124;  // the workload ran past --timeout
 inline constexpr int kRunnerFailed = 125;   // the runner itself failed (image, rootfs, tools)
 
+// bencher-vmtest, beside COMMAND's own code (one-liner) or the number of
+// failed targets (vmtest.toml): vmtest's code, sysexits' EX_UNAVAILABLE.
+inline constexpr int kVmtestMachinery = 69;  // the VM could not run COMMAND: kernel, VMM, virtiofsd, panic
+
 // bencher-init, reported as the workload's exit code.
 inline constexpr int kInitSetupFailed = 125;    // user, working directory or cgroup not applied
 inline constexpr int kInitNotExecutable = 126;

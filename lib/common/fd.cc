@@ -2,13 +2,14 @@
 #include "common/fd.hh"
 
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "common/error.hh"
@@ -158,13 +159,55 @@ TempDir::~TempDir() {
 	}
 }
 
+namespace {
+
+// Empties the directory `dir` (whose device is `dev`) and its
+// subdirectories. A subdirectory on another device is a mount point and is
+// left alone (its rmdir then fails). Only directories are compared: on
+// overlayfs a file reports its layer's device, not the overlay's, so a file
+// on another device is no mount.
+void empty_dir(int dir, dev_t dev, const std::string& path) {
+	int fd = ::dup(dir);
+	if (fd < 0) fail_errno("dup " + path);
+	DIR* d = ::fdopendir(fd);
+	if (d == nullptr) {
+		::close(fd);
+		fail_errno("open " + path);
+	}
+	std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+	while (dirent* e = ::readdir(d)) {
+		std::string name = e->d_name;
+		if (name == "." || name == "..") continue;
+		struct stat st {};
+		if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT) continue;
+			fail_errno("stat " + path + "/" + name);
+		}
+		bool is_dir = S_ISDIR(st.st_mode);
+		if (is_dir && st.st_dev == dev) {
+			UniqueFd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+			if (!sub) fail_errno("open " + path + "/" + name);
+			empty_dir(sub.get(), dev, path + "/" + name);
+		}
+		if (::unlinkat(dir, name.c_str(), is_dir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
+			fail_errno("remove " + path + "/" + name);
+	}
+}
+
+}  // namespace
+
 void remove_tree(const std::string& path) {
-	auto cb = [](const char* p, const struct stat*, int, struct FTW*) -> int {
-		if (::remove(p) < 0 && errno != ENOENT) return -1;
-		return 0;
-	};
-	if (::nftw(path.c_str(), cb, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+	UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!dir) {
+		if (errno == ENOENT) return;
+		// Not a directory (or a symlink to one): remove the name itself.
+		if ((errno == ENOTDIR || errno == ELOOP) && ::unlink(path.c_str()) == 0) return;
 		fail_errno("remove " + path);
+	}
+	struct stat st {};
+	if (::fstat(dir.get(), &st) < 0) fail_errno("stat " + path);
+	empty_dir(dir.get(), st.st_dev, path);
+	if (::rmdir(path.c_str()) < 0 && errno != ENOENT) fail_errno("remove " + path);
 }
 
 }  // namespace bencher

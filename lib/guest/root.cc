@@ -51,6 +51,8 @@ std::vector<RootStep> root_plan(const results::RunConfig& cfg) {
 	p.push_back(mount_step("proc", "/proc", "proc", kPseudo));
 	p.push_back(mount_step("sysfs", "/sys", "sysfs", kPseudo));
 	p.push_back(mount_step("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"));
+	// devtmpfs has no /dev/fd (udev makes it on a host); bash's <(...) needs it.
+	p.push_back({RootStep::Op::symlink, "/dev/fd", "/proc/self/fd", {}, 0, {}});
 	p.push_back(mount_step("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
 	p.push_back(mount_step("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"));
 	p.push_back(mount_step("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
@@ -73,6 +75,10 @@ void apply_plan(const std::vector<RootStep>& plan) {
 			if (mount(s.source.c_str(), s.target.c_str(), s.fstype.c_str(), s.flags,
 			          s.data.empty() ? nullptr : s.data.c_str()) < 0)
 				fail_errno("mount " + s.fstype + " " + s.source + " on " + s.target);
+			break;
+		case RootStep::Op::symlink:
+			if (symlink(s.source.c_str(), s.target.c_str()) < 0 && errno != EEXIST)
+				fail_errno("symlink " + s.target);
 			break;
 		case RootStep::Op::enter:
 			// The initramfs cannot be pivot_root'ed away: move the new

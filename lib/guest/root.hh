@@ -19,9 +19,9 @@ constexpr const char* kRamDir = "/bencher/ram";
 constexpr const char* kNewRoot = "/bencher/root";
 
 struct RootStep {
-	enum class Op { mkdir, mount, enter } op;
-	std::string target;   // mkdir: made with its parents; mount: the mount point (made too)
-	std::string source;   // mount: the device or tag
+	enum class Op { mkdir, mount, enter, symlink } op;
+	std::string target;   // mkdir: made with its parents; mount: the mount point (made too); symlink: the link
+	std::string source;   // mount: the device or tag; symlink: what the link points to
 	std::string fstype;
 	unsigned long flags = 0;
 	std::string data;
@@ -30,8 +30,9 @@ struct RootStep {
 
 // The steps for cfg.root_virtiofs and cfg.mounts (validated configs only):
 // the lower, the overlay, `enter` (move the overlay onto / and chroot
-// there), then inside it /proc /sys /dev /dev/shm /run /tmp and each mount,
-// parents before children.
+// there), then inside it /proc /sys /dev (with /dev/fd, which bash's
+// process substitution needs) /dev/shm /run /tmp and each mount, parents
+// before children.
 std::vector<RootStep> root_plan(const results::RunConfig& cfg);
 
 // Performs the steps; the first failure throws, naming the step.

@@ -43,6 +43,7 @@ const char kHelp[] =
     "      --console-log FILE     write COMMAND's stdout (the console), minus results records, to FILE\n"
     "      --require-hmac         exit 121 unless the HMAC verifies\n"
     "      --no-metrics           do not print the ---BENCHER_METRICS:{...}--- line\n"
+    "      --no-hmac-notice       do not print \"[HMAC] verification passed\" (warnings still)\n"
     "      --hmac-key-file FILE   for tests: use the key in FILE (16-64 bytes), not a fresh one\n"
     "      --encode-config FILE   write the run config in wire form (no HMAC key) to FILE\n"
     "                             and exit: the serial fallback's /bencher/run.cfg\n"
@@ -104,6 +105,7 @@ Args parse_args(int argc, char** argv) {
 	p.value("console-log", 0, [&](const std::string& v) { o.console_log = v; });
 	p.flag("require-hmac", 0, [&] { o.require_hmac = true; });
 	p.flag("no-metrics", 0, [&] { o.metrics = false; });
+	p.flag("no-hmac-notice", 0, [&] { o.hmac_notice = false; });
 	p.value("hmac-key-file", 0, [&](const std::string& v) { o.hmac_key = read_file(v, kMaxKeyBytes + 1); });
 	p.value("encode-config", 0, [&](const std::string& v) { a.encode_path = v; });
 	p.value("cache-hit", 0, [&](const std::string& v) { o.runner.cache_hit = parse_yes_no(v, "--cache-hit"); });

@@ -110,10 +110,10 @@ Channel::Sink Session::channel_sink() {
 	    [this](std::string_view d) { mirror_.feed(d); },
 	    [this] { marks_.config_sent = realtime_us(); },
 	    [this] { marks_.exit_received = realtime_us(); },
-	    [](HmacStatus h) {
-		    if (h == HmacStatus::passed)
-			    std::fprintf(stderr, "[HMAC] verification passed\n");
-		    else
+	    [notice = o_.hmac_notice](HmacStatus h) {
+		    if (h == HmacStatus::passed) {
+			    if (notice) std::fprintf(stderr, "[HMAC] verification passed\n");
+		    } else
 			    std::fprintf(stderr, "%s: warning: [HMAC] verification FAILED: the results may have been tampered with\n",
 			                 program_name().c_str());
 		    std::fflush(stderr);

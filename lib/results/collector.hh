@@ -29,6 +29,7 @@ struct CollectOptions {
 	bool require_hmac = false;
 	std::string hmac_key;             // tests only: this key instead of a fresh random one
 	bool metrics = true;
+	bool hmac_notice = true;          // "[HMAC] verification passed" (warnings are always said)
 	RunnerInfo runner;                // bencher-runner's figures, for the "runner" object
 	int64_t started_us = 0;           // realtime_us() at our own start; 0: when collect() begins
 };

@@ -149,6 +149,16 @@ teardown() {
 	assert_contains "$(cat "$T/err")" "[HMAC] verification passed"
 }
 
+@test "--no-hmac-notice drops the passed line, never the warning" {
+	run_json "$T/run.json" sh -c 'echo hello'
+	test_pair --no-hmac-notice
+	assert_eq 0 "$status" status
+	assert_eq passed "$(json_get "$T/results.json" 'd["hmac"]')" hmac
+	case $(cat "$T/err") in *"[HMAC]"*) die "a notice with --no-hmac-notice: $(cat "$T/err")" ;; esac
+	test_pair --no-hmac-notice -- --test-corrupt 5000
+	assert_contains "$(cat "$T/err")" "[HMAC] verification FAILED"
+}
+
 @test "files are returned as base64 and into --output-dir; a missing one is reported" {
 	mkdir -p "$T/g/sub"
 	printf 'result\0data' >"$T/g/sub/out.bin"

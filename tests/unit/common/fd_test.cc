@@ -113,6 +113,31 @@ TEST(TempDir, RemovedWithContents) {
 	EXPECT_EQ(access("/etc/passwd", F_OK), 0);  // symlink target untouched
 }
 
+TEST(RemoveTree, DeepTreesSymlinksToDirectoriesAndPlainFiles) {
+	TempDir outside("fd-test");
+	ASSERT_EQ(mkdir((outside.path() + "/keep").c_str(), 0700), 0);
+	UniqueFd kept = open_file(outside.path() + "/keep/file", O_WRONLY | O_CREAT, 0600);
+	TempDir dir("fd-test");
+	std::string deep = dir.path();
+	for (int i = 0; i < 40; i++) {
+		deep += "/d";
+		ASSERT_EQ(mkdir(deep.c_str(), 0700), 0);
+	}
+	UniqueFd f = open_file(deep + "/f", O_WRONLY | O_CREAT, 0000);
+	ASSERT_EQ(symlink((outside.path() + "/keep").c_str(), (dir.path() + "/d/to-dir").c_str()), 0);
+	remove_tree(dir.path());
+	EXPECT_NE(access(dir.path().c_str(), F_OK), 0);
+	EXPECT_EQ(access((outside.path() + "/keep/file").c_str(), F_OK), 0);  // not followed
+	// A plain file, a symlink to a directory and a missing path are names to remove.
+	UniqueFd g = open_file(outside.path() + "/plain", O_WRONLY | O_CREAT, 0600);
+	remove_tree(outside.path() + "/plain");
+	EXPECT_NE(access((outside.path() + "/plain").c_str(), F_OK), 0);
+	ASSERT_EQ(symlink((outside.path() + "/keep").c_str(), (outside.path() + "/link").c_str()), 0);
+	remove_tree(outside.path() + "/link");
+	EXPECT_EQ(access((outside.path() + "/keep/file").c_str(), F_OK), 0);
+	remove_tree(outside.path() + "/missing");
+}
+
 TEST(Mapping, AnonymousIsZeroedAndUnmapped) {
 	Mapping m = Mapping::anonymous(1 << 16, "test");
 	ASSERT_NE(m.data(), nullptr);

@@ -36,8 +36,9 @@ TEST(RootPlan, ReadOnlyLowerUnderARamOverlay) {
 	EXPECT_EQ(p[4], (RootStep{Op::mount, "/bencher/root", "overlay", "overlay", 0,
 	                          "lowerdir=/bencher/lower,upperdir=/bencher/ram/upper,workdir=/bencher/ram/work"}));
 	EXPECT_EQ(p[5].op, Op::enter);
+	EXPECT_EQ(p[9], (RootStep{Op::symlink, "/dev/fd", "/proc/self/fd", "", 0, ""}));
 	EXPECT_EQ(targets(p), (std::vector<std::string>{"/bencher/lower", "/bencher/ram", "/bencher/ram/upper", "/bencher/ram/work",
-	                                                "/bencher/root", "/bencher/root", "/proc", "/sys", "/dev", "/dev/shm",
+	                                                "/bencher/root", "/bencher/root", "/proc", "/sys", "/dev", "/dev/fd", "/dev/shm",
 	                                                "/run", "/tmp"}));
 	// Nothing but the overlay's upper is ever writable.
 	for (const auto& s : p)
@@ -51,14 +52,14 @@ TEST(RootPlan, MountsInsideParentsFirstReadOnlyUnlessWritable) {
 	c.mounts = {{"m0", "/home/u/src/sub", false}, {"m1", "/mnt/vmtest", true}, {"m2", "/home/u/src", false}, {"m3", "/tmp/x", true}};
 	std::vector<RootStep> p = root_plan(c);
 	std::vector<std::string> t = targets(p);
-	ASSERT_EQ(t.size(), 16u);
+	ASSERT_EQ(t.size(), 17u);
 	// After the pseudo file systems (a share below /tmp stays visible), in
 	// the new root, by depth.
-	EXPECT_EQ(std::vector<std::string>(t.begin() + 12, t.end()),
+	EXPECT_EQ(std::vector<std::string>(t.begin() + 13, t.end()),
 	          (std::vector<std::string>{"/mnt/vmtest", "/tmp/x", "/home/u/src", "/home/u/src/sub"}));
-	EXPECT_EQ(p[12], (RootStep{Op::mount, "/mnt/vmtest", "m1", "virtiofs", 0, ""}));
-	EXPECT_EQ(p[14], (RootStep{Op::mount, "/home/u/src", "m2", "virtiofs", MS_RDONLY, ""}));
-	EXPECT_EQ(p[15].source, "m0");
-	EXPECT_EQ(p[15].flags, static_cast<unsigned long>(MS_RDONLY));
-	EXPECT_EQ(p[13].flags, 0ul);
+	EXPECT_EQ(p[13], (RootStep{Op::mount, "/mnt/vmtest", "m1", "virtiofs", 0, ""}));
+	EXPECT_EQ(p[15], (RootStep{Op::mount, "/home/u/src", "m2", "virtiofs", MS_RDONLY, ""}));
+	EXPECT_EQ(p[16].source, "m0");
+	EXPECT_EQ(p[16].flags, static_cast<unsigned long>(MS_RDONLY));
+	EXPECT_EQ(p[14].flags, 0ul);
 }

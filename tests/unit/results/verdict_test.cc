@@ -110,6 +110,6 @@ TEST(Verdict, ManPageListsTheTable) {
 	}
 	for (int code : {exit_codes::kCollectHmacFailed, exit_codes::kCollectCommandFailed, exit_codes::kCollectNoExitCode,
 	                 exit_codes::kCollectTimeout, exit_codes::kRunnerFailed, exit_codes::kInitNotExecutable,
-	                 exit_codes::kInitNotFound})
+	                 exit_codes::kInitNotFound, exit_codes::kVmtestMachinery})
 		EXPECT_NE(page.find(".B " + std::to_string(code) + "\n"), std::string::npos) << code;
 }
