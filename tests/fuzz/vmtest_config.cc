@@ -1,8 +1,8 @@
 // vmtest_config: fuzzes the reading of vmtest.toml (lib/vmtest/config):
 // tomlplusplus's parse and every check after it. Errors are fine; crashes,
 // hangs and unbounded memory are not.
-// fuzz-sources: lib/vmtest/config.cc lib/common/error.cc lib/common/fd.cc lib/common/size.cc lib/common/log.cc
-// fuzz-pkgs: tomlplusplus
+// fuzz-sources: lib/vmtest/config.cc lib/results/protocol.cc lib/results/codec.cc lib/common/error.cc lib/common/fd.cc lib/common/size.cc lib/common/log.cc lib/common/digest.cc
+// fuzz-pkgs: tomlplusplus libcrypto
 #include <cstdint>
 #include <string>
 
