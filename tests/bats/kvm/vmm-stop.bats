@@ -20,7 +20,7 @@ setup() { boot_suite_setup; }
 }
 
 @test "timeout: the VM is stopped, exit 3, outcome timeout" {
-	run timeout -k 10 300 "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 3 --report "$REPORT" --cmdline "init=/init -- hang"
+	run timeout -k 10 300 "$VMM" --kernel "$KERNEL" --rootfs "$ROOTFS" --timeout 8 --report "$REPORT" --cmdline "init=/init -- hang"
 	assert_eq 3 "$status" "exit status"
 	assert_eq timeout "$(report_field "$REPORT" outcome)" outcome
 	# The devices' state comes with it: the block device (id 2) idle, every

@@ -21,7 +21,9 @@ setup_file() { scenario_setup_file; }
 }
 
 @test "timeout_includes_partial_output: what was printed before the timeout comes back" {
-	run_vm --image "$IMAGES:base" --timeout 10 --cmd sh --cmd -c --cmd 'echo before-timeout; echo err-before >&2; sleep 1000; echo never'
+	# --timeout counts from the VM's start: 20 s leaves the boot room on a
+	# loaded test host (at 10 s a CI run once timed out before the echo).
+	run_vm --image "$IMAGES:base" --timeout 20 --cmd sh --cmd -c --cmd 'echo before-timeout; echo err-before >&2; sleep 1000; echo never'
 	expect_status 124
 	assert_eq "before-timeout" "$out"
 	assert_contains "$err" "err-before"
