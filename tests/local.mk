@@ -1,7 +1,7 @@
 # tests/: GoogleTest unit tests per library area and Bats suites per program.
 # Bats files speak TAP through automake's tap-driver, so each case counts.
 
-check_PROGRAMS += tests/unit/common_test
+EXTRA_PROGRAMS += tests/unit/common_test
 tests_unit_common_test_SOURCES = \
 	tests/unit/common/digest_test.cc \
 	tests/unit/common/error_cli_test.cc \

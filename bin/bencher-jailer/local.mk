@@ -26,7 +26,8 @@ bencher_jailer_LDADD = lib/libjail.a $(BENCHER_COMMON_LIBS) $(CAP_LIBS)
 bencher_jailer_LDFLAGS = -static -pthread
 dist_man_MANS += man/bencher-jailer.1 man/bencher-jailer.json.5
 
-check_PROGRAMS += tests/unit/jail_test tests/jail/prober tests/jail/prober-dyn
+EXTRA_PROGRAMS += tests/unit/jail_test
+check_PROGRAMS += tests/jail/prober tests/jail/prober-dyn
 tests_unit_jail_test_SOURCES = \
 	tests/unit/jail/args_test.cc \
 	tests/unit/jail/cgroup_test.cc \
@@ -42,7 +43,7 @@ TESTS += tests/unit/jail_test tests/bats/jailer.bats
 EXTRA_DIST += tests/bats/jailer.bats tests/bats/jailer-helpers.bash tests/bats/kvm/jailer-cgroup2.bats
 
 # Fuzz targets over the jailer's parsers of outside data (tests/fuzz/).
-check_PROGRAMS += tests/fuzz/jail_elf tests/fuzz/jail_config
+EXTRA_PROGRAMS += tests/fuzz/jail_elf tests/fuzz/jail_config
 tests_fuzz_jail_elf_SOURCES = tests/fuzz/jail_elf.cc tests/fuzz/replay.cc
 tests_fuzz_jail_elf_LDADD = lib/libjail.a $(BENCHER_COMMON_LIBS)
 tests_fuzz_jail_config_SOURCES = tests/fuzz/jail_config.cc tests/fuzz/replay.cc

@@ -19,7 +19,7 @@ bencher_plan_LDADD = lib/librunner.a $(BENCHER_COMMON_LIBS)
 bencher_plan_LDFLAGS = -static -pthread
 dist_man_MANS += man/bencher-plan.1
 
-check_PROGRAMS += tests/unit/runner_test
+EXTRA_PROGRAMS += tests/unit/runner_test
 tests_unit_runner_test_SOURCES = \
 	tests/unit/runner/cache_test.cc \
 	tests/unit/runner/options_test.cc \
@@ -29,7 +29,7 @@ tests_unit_runner_test_LDADD = lib/librunner.a $(BENCHER_COMMON_LIBS) $(GTEST_LI
 TESTS += tests/unit/runner_test
 
 # The part that reads oci-unpack's output: image JSON, so hostile in the end.
-check_PROGRAMS += tests/fuzz/runner_plan
+EXTRA_PROGRAMS += tests/fuzz/runner_plan
 tests_fuzz_runner_plan_SOURCES = tests/fuzz/runner_plan.cc tests/fuzz/replay.cc
 tests_fuzz_runner_plan_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_fuzz_runner_plan_LDADD = lib/librunner.a $(BENCHER_COMMON_LIBS)

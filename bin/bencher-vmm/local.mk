@@ -59,7 +59,7 @@ EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm
 	tests/bats/kvm/virtiofs.bats \
 	bench/vmm-boot
 
-check_PROGRAMS += tests/unit/vmm_test
+EXTRA_PROGRAMS += tests/unit/vmm_test
 tests_unit_vmm_test_SOURCES = tests/unit/vmm/boot_test.cc tests/unit/vmm/virtio_test.cc \
 	tests/unit/vmm/devices_test.cc tests/unit/vmm/event_loop_test.cc tests/unit/vmm/vsock_test.cc \
 	tests/unit/vmm/vsock_connection_test.cc tests/unit/vmm/vhost_test.cc \
@@ -70,12 +70,12 @@ TESTS += tests/unit/vmm_test
 dist_man_MANS += man/bencher-vmm.1 man/bencher-vsock.7
 
 # Fuzz targets over the paths a hostile guest drives (tests/fuzz/).
-check_PROGRAMS += tests/fuzz/vmm_virtqueue tests/fuzz/vmm_vsock
+EXTRA_PROGRAMS += tests/fuzz/vmm_virtqueue tests/fuzz/vmm_vsock
 tests_fuzz_vmm_virtqueue_SOURCES = tests/fuzz/vmm_virtqueue.cc tests/fuzz/replay.cc
 tests_fuzz_vmm_virtqueue_LDADD = $(VMM_LIBS)
 tests_fuzz_vmm_vsock_SOURCES = tests/fuzz/vmm_vsock.cc tests/fuzz/replay.cc
 tests_fuzz_vmm_vsock_LDADD = $(VMM_LIBS)
-check_PROGRAMS += tests/fuzz/vmm_vhost
+EXTRA_PROGRAMS += tests/fuzz/vmm_vhost
 tests_fuzz_vmm_vhost_SOURCES = tests/fuzz/vmm_vhost.cc tests/fuzz/replay.cc
 tests_fuzz_vmm_vhost_LDADD = $(VMM_LIBS)
 FUZZ_TARGETS += tests/fuzz/vmm_virtqueue tests/fuzz/vmm_vsock tests/fuzz/vmm_vhost

@@ -21,9 +21,9 @@ bencher_vmtest_LDADD = $(VMTEST_LIBS)
 dist_man_MANS += man/bencher-vmtest.1
 
 TESTS += tests/bats/vmtest.bats
-EXTRA_DIST += tests/bats/vmtest.bats tests/bats/kvm/vmtest.bats tests/vmtest/junit.xsd
+EXTRA_DIST += tests/bats/vmtest.bats tests/bats/kvm/vmtest.bats tests/vmtest/junit.xsd bench/vmtest
 
-check_PROGRAMS += tests/unit/vmtest_test
+EXTRA_PROGRAMS += tests/unit/vmtest_test
 tests_unit_vmtest_test_SOURCES = \
 	tests/unit/vmtest/cli_test.cc \
 	tests/unit/vmtest/config_test.cc \
@@ -34,7 +34,7 @@ TESTS += tests/unit/vmtest_test
 
 # vmtest.toml is the user's, but a file can come from anywhere (a CI
 # checkout): TOML parsing and every check after it, fuzzed.
-check_PROGRAMS += tests/fuzz/vmtest_config
+EXTRA_PROGRAMS += tests/fuzz/vmtest_config
 tests_fuzz_vmtest_config_SOURCES = tests/fuzz/vmtest_config.cc tests/fuzz/replay.cc
 tests_fuzz_vmtest_config_CPPFLAGS = $(AM_CPPFLAGS) $(TOMLPP_CFLAGS)
 tests_fuzz_vmtest_config_LDADD = $(VMTEST_LIBS)

@@ -27,7 +27,7 @@ TESTS += tests/bats/collect-results.bats
 EXTRA_DIST += tests/bats/collect-results.bats tests/bats/collect-results-helpers.bash \
 	tests/bats/kvm/results.bats
 
-check_PROGRAMS += tests/unit/results_test
+EXTRA_PROGRAMS += tests/unit/results_test
 tests_unit_results_test_SOURCES = \
 	tests/unit/results/channel_test.cc \
 	tests/unit/results/codec_test.cc \
@@ -44,7 +44,7 @@ tests_unit_results_test_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS) $(GTEST_
 TESTS += tests/unit/results_test
 
 # Fuzz targets over the host-side parsers of guest data (tests/fuzz/).
-check_PROGRAMS += tests/fuzz/results_config tests/fuzz/results_serial tests/fuzz/results_files tests/fuzz/results_hmac \
+EXTRA_PROGRAMS += tests/fuzz/results_config tests/fuzz/results_serial tests/fuzz/results_files tests/fuzz/results_hmac \
 	tests/fuzz/results_mirror
 tests_fuzz_results_config_SOURCES = tests/fuzz/results_config.cc tests/fuzz/replay.cc
 tests_fuzz_results_config_LDADD = lib/libresults.a $(BENCHER_COMMON_LIBS)

@@ -16,7 +16,7 @@ bin_PROGRAMS += mkrootfs
 mkrootfs_SOURCES = bin/mkrootfs/main.cc
 mkrootfs_LDADD = $(ROOTFS_LIBS)
 
-check_PROGRAMS += tests/unit/rootfs_test
+EXTRA_PROGRAMS += tests/unit/rootfs_test
 tests_unit_rootfs_test_SOURCES = \
 	tests/unit/rootfs/estimate_test.cc \
 	tests/unit/rootfs/path_test.cc \
@@ -29,7 +29,7 @@ TESTS += tests/bats/mkrootfs.bats
 EXTRA_DIST += tests/bats/mkrootfs.bats tests/bats/mkrootfs-helpers.bash bench/mkrootfs
 dist_man_MANS += man/mkrootfs.1
 
-check_PROGRAMS += tests/fuzz/rootfs_tar
+EXTRA_PROGRAMS += tests/fuzz/rootfs_tar
 tests_fuzz_rootfs_tar_SOURCES = tests/fuzz/rootfs_tar.cc tests/fuzz/replay.cc
 tests_fuzz_rootfs_tar_CPPFLAGS = $(AM_CPPFLAGS) $(EXT2FS_CFLAGS) $(ARCHIVE_CFLAGS)
 tests_fuzz_rootfs_tar_LDADD = $(ROOTFS_LIBS)

@@ -8,7 +8,7 @@ lib_libinitramfs_a_SOURCES = \
 lib_libinitramfs_a_CPPFLAGS = $(AM_CPPFLAGS) $(ARCHIVE_CFLAGS)
 INITRAMFS_LIBS = lib/libinitramfs.a $(BENCHER_COMMON_LIBS) $(ARCHIVE_LIBS)
 
-check_PROGRAMS += tests/unit/initramfs_test
+EXTRA_PROGRAMS += tests/unit/initramfs_test
 tests_unit_initramfs_test_SOURCES = \
 	tests/unit/vmtest/initramfs_test.cc \
 	tests/unit/vmtest/kmod_test.cc \
@@ -17,7 +17,7 @@ tests_unit_initramfs_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(ARCHIVE_CF
 tests_unit_initramfs_test_LDADD = lib/libguest.a $(INITRAMFS_LIBS) $(GTEST_LIBS)
 TESTS += tests/unit/initramfs_test
 
-check_PROGRAMS += tests/fuzz/vmtest_modules_dep
+EXTRA_PROGRAMS += tests/fuzz/vmtest_modules_dep
 tests_fuzz_vmtest_modules_dep_SOURCES = tests/fuzz/vmtest_modules_dep.cc tests/fuzz/replay.cc
 tests_fuzz_vmtest_modules_dep_LDADD = $(INITRAMFS_LIBS)
 FUZZ_TARGETS += tests/fuzz/vmtest_modules_dep
