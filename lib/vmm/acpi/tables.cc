@@ -13,9 +13,9 @@ namespace bencher::vmm::acpi {
 
 namespace {
 
-constexpr char kOemId[] = "BENCHR";       // 6 characters
-constexpr char kCreatorId[] = "BVMM";     // 4
-constexpr uint32_t kRevision = 1;          // OEM and creator revisions
+constexpr char kOemId[] = "BENCHR";  // 6 characters
+constexpr char kCreatorId[] = "BVMM";  // 4; also the first half of each table id
+constexpr uint32_t kRevision = 1;      // OEM and creator revisions
 constexpr size_t kHeaderSize = 36;
 constexpr uint8_t kFadtRevision = 6, kFadtMinor = 5;
 constexpr size_t kFadtSize = 276;
@@ -47,14 +47,14 @@ void append(Bytes& t, uint64_t v, size_t n) {
 }
 
 // A table: the common header, then `body`; length and checksum filled in.
-// The table id is "BVMM" and the signature.
+// The table id is "BVMM" and the signature ("BVMMFACP").
 Bytes sdt(const char (&sig)[5], uint8_t revision, const Bytes& body) {
 	Bytes t(kHeaderSize + body.size());
 	std::memcpy(&t[0], sig, 4);
 	put(t, 4, t.size(), 4);
 	t[8] = revision;
 	std::memcpy(&t[10], kOemId, 6);
-	std::memcpy(&t[16], "BVMM", 4);
+	std::memcpy(&t[16], kCreatorId, 4);
 	std::memcpy(&t[20], sig, 4);
 	put(t, 24, kRevision, 4);
 	std::memcpy(&t[28], kCreatorId, 4);
@@ -78,9 +78,10 @@ Bytes virtio_mmio(size_t i, const MmioDevice& d) {
 	using namespace aml;
 	if (d.base + d.size > 0x100000000ull || d.size > 0xffffffffull)
 		fail(strprintf("ACPI: virtio-mmio device at 0x%llx is above 4 GiB", (unsigned long long)d.base));
-	Bytes crs = resource_template(cat({memory32_fixed(true, static_cast<uint32_t>(d.base), static_cast<uint32_t>(d.size)),
-	                                   interrupt(d.gsi, true, false)}));
-	return device(strprintf("V%03zu", i), cat({name("_HID", string("LNRO0005")), name("_UID", integer(i)), name("_CRS", crs)}));
+	Bytes mmio = memory32_fixed(true, static_cast<uint32_t>(d.base), static_cast<uint32_t>(d.size));
+	Bytes crs = resource_template(cat({mmio, interrupt(d.gsi, true, false)}));
+	return device(strprintf("V%03zu", i),
+	              cat({name("_HID", string("LNRO0005")), name("_UID", integer(i)), name("_CRS", crs)}));
 }
 
 }  // namespace
@@ -95,10 +96,10 @@ Bytes rsdp(uint64_t xsdt_addr) {
 	Bytes r(36);
 	std::memcpy(&r[0], "RSD PTR ", 8);
 	std::memcpy(&r[9], kOemId, 6);
-	r[15] = 2;             // revision; the RSDT address (16) stays 0: none
-	put(r, 20, 36, 4);     // length
+	r[15] = 2;          // revision; the RSDT address (16) stays 0: none
+	put(r, 20, 36, 4);  // length
 	put(r, 24, xsdt_addr, 8);
-	r[8] = checksum(r.data(), 20);      // of ACPI 1.0's part
+	r[8] = checksum(r.data(), 20);         // of ACPI 1.0's part
 	r[32] = checksum(r.data(), r.size());  // of all of it
 	return r;
 }

@@ -78,7 +78,8 @@ std::vector<Decoded> decode_devices(const Bytes& aml) {
 	EXPECT_EQ(aml.at(0), 0x10);  // ScopeOp
 	auto [scope_len, scope_pl] = pkg_length_at(aml, 1);
 	EXPECT_EQ(1 + scope_len, aml.size());
-	EXPECT_EQ(std::string(aml.begin() + 1 + static_cast<long>(scope_pl), aml.begin() + 5 + static_cast<long>(scope_pl)), "_SB_");
+	auto seg = aml.begin() + 1 + static_cast<long>(scope_pl);
+	EXPECT_EQ(std::string(seg, seg + 4), "_SB_");
 	for (size_t at = 5 + scope_pl; at < aml.size();) {
 		EXPECT_EQ(aml.at(at), 0x5b);
 		EXPECT_EQ(aml.at(at + 1), 0x82);  // DeviceOp
