@@ -64,9 +64,9 @@ struct VmConfig {
 	uint64_t console_limit = 16u << 20;
 	bool verbose = false, no_seccomp = false;
 	// The virtio-mmio devices only in the ACPI tables, not also as
-	// virtio_mmio.device= entries: for a kernel known to have ACPI (which
-	// enumerates them first and would refuse the entries, or fail to load a
-	// virtio_mmio module given them).
+	// virtio_mmio.device= entries: for a kernel known to have ACPI, which
+	// binds the DSDT's devices first and then prints an error per entry
+	// whose range they hold (and could not map the entries' IRQs anyway).
 	bool no_cmdline_devices = false;
 };
 

@@ -70,9 +70,8 @@ KernelCheck check_kernel(const std::string& kernel_path, const std::string& modu
 // virtio_mmio module's info, an ELF vmlinux's embedded config (a bzImage's
 // payload is not decompressed for this). false when none of them tells: the
 // devices then stay on the command line as well, which a kernel without ACPI
-// needs and one with ACPI and a built-in virtio_mmio refuses without harm
-// (bencher-vmm(1)); a modular virtio_mmio, which would fail to load given
-// them, always tells.
+// needs and one with ACPI survives, at the cost of an error line per device
+// (bencher-vmm(1), DEVICE DESCRIPTION).
 bool acpi_devices(const std::string& kernel, const std::string& release, const std::optional<std::string>& modules_dir,
                   const ModulePlan& plan);
 
