@@ -408,11 +408,6 @@ Have symbol(const char* sym, const char* module, const std::map<std::string, std
 	return Have::unknown;
 }
 
-Have feature(const Feature& f, const std::map<std::string, std::string>* cfg, const std::optional<std::string>& moddir,
-             const ModulePlan& plan) {
-	return symbol(f.symbol, f.module, cfg, moddir, plan);
-}
-
 // How the guest finds the virtio-mmio devices (bencher-vmm(1), DEVICE
 // DESCRIPTION). With ACPI, in the DSDT, which Linux 6.1 loads only with PCI
 // (its ACPICA then has no PCI config handler to install and gives up on
@@ -477,7 +472,7 @@ KernelCheck check_kernel(const std::string& kernel, const std::string& modules_d
 	}
 	const std::map<std::string, std::string>* c = text ? &cfg : nullptr;
 	for (const Feature& f : kFeatures) {
-		Have h = feature(f, c, moddir, plan);
+		Have h = symbol(f.symbol, f.module, c, moddir, plan);
 		if (h == Have::no) r.lacks.push_back(strprintf("CONFIG_%s: %s", f.symbol, f.why));
 		if (h == Have::unknown) r.unknown.push_back(strprintf("CONFIG_%s", f.symbol));
 	}
