@@ -1,6 +1,7 @@
 # bin/bencher-vmm/local.mk: build rules for bin/bencher-vmm (see Makefile.am).
 # lib/vmm is laid out like kvmtool: kvm/ (ioctl wrappers), boot/ (loaders,
-# zero page, MP table), bus.cc (port I/O and MMIO ranges to devices),
+# zero page, MP table), acpi/ (the ACPI tables and a small AML encoder
+# for the DSDT), bus.cc (port I/O and MMIO ranges to devices),
 # devices/ (console, serial, i8042, boot timer), virtio/ (queue, mmio
 # transport, block, fs: virtio-fs handed to a vhost-user backend, vsock/:
 # packet, connection, muxer, device), vhost/ (the vhost-user frontend),
@@ -17,6 +18,8 @@ lib_libvmm_a_SOURCES = \
 	lib/vmm/boot/loader.cc lib/vmm/boot/loader.hh \
 	lib/vmm/boot/layout.cc lib/vmm/boot/layout.hh \
 	lib/vmm/boot/cpu.cc lib/vmm/boot/cpu.hh \
+	lib/vmm/acpi/aml.cc lib/vmm/acpi/aml.hh \
+	lib/vmm/acpi/tables.cc lib/vmm/acpi/tables.hh \
 	lib/vmm/devices/console.cc lib/vmm/devices/console.hh \
 	lib/vmm/devices/serial.cc lib/vmm/devices/serial.hh \
 	lib/vmm/devices/i8042.cc lib/vmm/devices/i8042.hh \
@@ -60,7 +63,7 @@ EXTRA_DIST += tests/bats/vmm.bats tests/bats/vmm-helpers.bash tests/bats/kvm/vmm
 	bench/vmm-boot
 
 EXTRA_PROGRAMS += tests/unit/vmm_test
-tests_unit_vmm_test_SOURCES = tests/unit/vmm/boot_test.cc tests/unit/vmm/virtio_test.cc \
+tests_unit_vmm_test_SOURCES = tests/unit/vmm/boot_test.cc tests/unit/vmm/acpi_test.cc tests/unit/vmm/virtio_test.cc \
 	tests/unit/vmm/devices_test.cc tests/unit/vmm/event_loop_test.cc tests/unit/vmm/vsock_test.cc \
 	tests/unit/vmm/vsock_connection_test.cc tests/unit/vmm/vhost_test.cc \
 	tests/unit/vmm/fake_memory.hh

@@ -31,6 +31,7 @@ const char kHelp[] =
     "  --cmdline-replace STR              replace the default kernel command line\n"
     "  --verbose                          show the kernel's boot messages (drops `quiet`)\n"
     "  --config FILE                      vm.json with any of these options\n"
+    "  --no-cmdline-devices               virtio-mmio devices in ACPI only, not on the command line\n"
     "  --no-seccomp                       no syscall filter (debugging only)\n"
     "  --log-level LEVEL, --help, --version\n"
     "\n"
@@ -109,6 +110,7 @@ Options parse_args(int argc, char** argv) {
 	    .value("cmdline-replace", 0, [&](const std::string& v) { o.cmdline_replace = v; })
 	    .value("config", 0, [&](const std::string& v) { o.config_path = v; })
 	    .flag("verbose", 'v', [&] { o.verbose = true; })
+	    .flag("no-cmdline-devices", 0, [&] { o.no_cmdline_devices = true; })
 	    .flag("no-seccomp", 0, [&] { o.no_seccomp = true; });
 	auto rest = p.parse(argc, argv);
 	if (!rest.empty()) fail_usage("unexpected argument: " + rest.front());
@@ -149,6 +151,7 @@ void merge_json(Options& o, const std::string& text, const std::string& source) 
 	if (auto s = obj.opt_str("cmdline_replace"); s && !o.cmdline_replace) o.cmdline_replace = s;
 	if (auto b = obj.opt_boolean("verbose"); b && *b) o.verbose = true;
 	if (auto b = obj.opt_boolean("no_seccomp"); b && *b) o.no_seccomp = true;
+	if (auto b = obj.opt_boolean("no_cmdline_devices"); b && *b) o.no_cmdline_devices = true;
 	obj.finish();
 }
 
@@ -179,6 +182,7 @@ VmConfig finalize(const Options& o) {
 	c.console_limit = o.console_limit.value_or(c.console_limit);
 	c.verbose = o.verbose;
 	c.no_seccomp = o.no_seccomp;
+	c.no_cmdline_devices = o.no_cmdline_devices;
 	return c;
 }
 
@@ -188,7 +192,7 @@ std::string build_cmdline(const VmConfig& o, const std::string& devices) {
 		auto pos = base.find(" quiet");
 		if (pos != std::string::npos) base.erase(pos, 6);
 	}
-	std::string s = devices;
+	std::string s = o.no_cmdline_devices ? "" : devices;
 	if (!base.empty()) s += (s.empty() ? "" : " ") + base;
 	if (o.cmdline_append && !o.cmdline_append->empty()) s += (s.empty() ? "" : " ") + *o.cmdline_append;
 	return s;

@@ -47,7 +47,7 @@ struct Options {
 	std::optional<uint64_t> timeout_s;
 	std::optional<std::string> cmdline_append, cmdline_replace;
 	std::optional<uint64_t> console_limit;
-	bool verbose = false, no_seccomp = false;
+	bool verbose = false, no_seccomp = false, no_cmdline_devices = false;
 	std::string config_path;
 };
 
@@ -63,6 +63,11 @@ struct VmConfig {
 	std::optional<std::string> cmdline_append, cmdline_replace;
 	uint64_t console_limit = 16u << 20;
 	bool verbose = false, no_seccomp = false;
+	// The virtio-mmio devices only in the ACPI tables, not also as
+	// virtio_mmio.device= entries: for a kernel known to have ACPI, which
+	// binds the DSDT's devices first and then prints an error per entry
+	// whose range they hold (and could not map the entries' IRQs anyway).
+	bool no_cmdline_devices = false;
 };
 
 // Parses argv (throws usage errors; --help/--version throw ExitRequest).
@@ -72,7 +77,8 @@ void merge_json(Options& o, const std::string& text, const std::string& source);
 // Checks ranges and required options; fills defaults. Throws usage errors.
 VmConfig finalize(const Options& o);
 // The kernel command line: devices first (so a "--" in the user's part
-// stays last), then the default or replacement, then the appended part.
+// stays last; none with no_cmdline_devices), then the default or
+// replacement, then the appended part.
 std::string build_cmdline(const VmConfig& c, const std::string& devices);
 
 }  // namespace bencher::vmm

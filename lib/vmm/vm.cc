@@ -23,6 +23,7 @@
 #include "common/error.hh"
 #include "common/json.hh"
 #include "common/log.hh"
+#include "vmm/acpi/tables.hh"
 #include "vmm/boot/cpu.hh"
 #include "vmm/boot/layout.hh"
 #include "vmm/boot/loader.hh"
@@ -187,6 +188,7 @@ private:
 	std::vector<std::unique_ptr<virtio::Transport>> transports_;
 	std::vector<UniqueFd> eventfds_;
 	std::string devices_cmdline_;
+	std::vector<acpi::MmioDevice> acpi_devices_;
 	// Shared with the vCPU threads (see start_vcpus()).
 	std::atomic<bool> gate_{false};
 	std::atomic<size_t> ready_{0};
@@ -291,6 +293,7 @@ Machine::VirtioSlot Machine::place_virtio(const virtio::Device& dev) {
 void Machine::attach(std::unique_ptr<virtio::Transport> t, const VirtioSlot& s) {
 	mmio_bus_.add(s.base, virtio::Transport::kSize, *t);
 	devices_cmdline_ += (devices_cmdline_.empty() ? "" : " ") + virtio::Transport::cmdline_entry(s.base, s.irq);
+	acpi_devices_.push_back({s.base, virtio::Transport::kSize, s.irq});
 	transports_.push_back(std::move(t));
 }
 
@@ -341,6 +344,7 @@ void Machine::write_boot_data(const boot::LoadedKernel& k, const std::optional<b
 	boot::write_gdt(*mem_);
 	boot::write_page_tables(*mem_);
 	boot::write_mptable(*mem_, c_.vcpus);
+	acpi::write_tables(*mem_, c_.vcpus, acpi_devices_);
 }
 
 void Machine::create_vcpus(uint64_t entry) {

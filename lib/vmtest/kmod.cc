@@ -327,9 +327,6 @@ const Feature kFeatures[] = {
     {"SERIAL_8250_CONSOLE", nullptr, "the console a panic message comes back on"},
     {"SERIO_I8042", "i8042", "the reset line bencher-vmm takes as a clean power-off"},
     {"VIRTIO_MMIO", "virtio_mmio", "the virtio-mmio transport of every bencher-vmm device"},
-    {"VIRTIO_MMIO_CMDLINE_DEVICES", nullptr,
-     "virtio-mmio devices named on the command line: bencher-vmm describes its devices no other way "
-     "(no ACPI, no device tree)"},
     {"VSOCKETS", "vsock", "vsock: the run config and the results"},
     {"VIRTIO_VSOCKETS", "vmw_vsock_virtio_transport", "the virtio vsock device"},
     {"FUSE_FS", "fuse", "FUSE, under virtio-fs"},
@@ -347,6 +344,14 @@ std::map<std::string, std::string> parse_config(std::string_view text) {
 	return out;
 }
 
+// A config file beside the kernel (config-RELEASE, config), if any.
+std::optional<std::string> config_beside(const std::string& kernel, const std::string& release) {
+	std::string dir = kernel.substr(0, kernel.rfind('/') + 1);
+	for (const std::string& f : {dir + "config-" + release, dir + "config"})
+		if (exists(f, S_IFREG)) return f;
+	return std::nullopt;
+}
+
 // The kernel's .config, from the image or a file beside it.
 std::optional<std::string> find_config(const std::string& kernel, std::string_view image, const std::string& release,
                                        std::string& source) {
@@ -354,51 +359,98 @@ std::optional<std::string> find_config(const std::string& kernel, std::string_vi
 		source = kernel + " (CONFIG_IKCONFIG)";
 		return c;
 	}
-	std::string dir = kernel.substr(0, kernel.rfind('/') + 1);
-	for (const std::string& f : {dir + "config-" + release, dir + "config"})
-		if (exists(f, S_IFREG)) {
-			source = f;
-			return read_regular(f, kMaxConfigBytes);
-		}
+	if (auto f = config_beside(kernel, release)) {
+		source = *f;
+		return read_regular(*f, kMaxConfigBytes);
+	}
 	return std::nullopt;
 }
 
-// Whether virtio_mmio takes device= (CMDLINE_DEVICES): its modinfo says so.
-bool mmio_takes_devices(const std::string& moddir, const ModulePlan& plan) {
+enum class Have { yes, no, unknown };
+
+// What virtio_mmio's module info says: whether a modular one's .ko holds
+// `needle` ("parm=device:" with CMDLINE_DEVICES, "alias=acpi*:LNRO0005:*"
+// with ACPI); for a built-in one, whether modules.builtin.modinfo holds
+// "virtio_mmio." `needle`, where it lists parameters but no device aliases
+// (so `builtin_tells` is false for an alias).
+Have mmio_modinfo(const std::string& moddir, const ModulePlan& plan, const std::string& needle, bool builtin_tells) {
 	for (const auto& p : plan.load)
-		if (module_name(p) == "virtio_mmio") {
-			return read_module(p).find("parm=device:") != std::string::npos;
-		}
+		if (module_name(p) == "virtio_mmio") return read_module(p).find(needle) != std::string::npos ? Have::yes : Have::no;
 	std::string bi = moddir + "/modules.builtin.modinfo";
-	return exists(bi, S_IFREG) && read_regular(bi, kMaxDepBytes).find("virtio_mmio.parm=device:") != std::string::npos;
+	if (!builtin_tells || !exists(bi, S_IFREG)) return Have::unknown;
+	return read_regular(bi, kMaxDepBytes).find("virtio_mmio." + needle) != std::string::npos ? Have::yes : Have::no;
 }
+
+constexpr const char* kCmdlineParm = "parm=device:";
+constexpr const char* kAcpiAlias = "alias=acpi*:LNRO0005:*";
 
 }  // namespace
 
 namespace {
 
-enum class Have { yes, no, unknown };
-
-// One feature, from the config when there is one, else from the modules.
-Have feature(const Feature& f, const std::map<std::string, std::string>* cfg, const std::optional<std::string>& moddir,
-             const ModulePlan& plan) {
-	bool is_missing = f.module && std::find(plan.missing.begin(), plan.missing.end(), f.module) != plan.missing.end();
+// One CONFIG_ symbol, from the config when there is one, else from the modules.
+Have symbol(const char* sym, const char* module, const std::map<std::string, std::string>* cfg,
+            const std::optional<std::string>& moddir, const ModulePlan& plan) {
+	bool is_missing = module && std::find(plan.missing.begin(), plan.missing.end(), module) != plan.missing.end();
 	if (cfg) {
-		auto it = cfg->find(f.symbol);
+		auto it = cfg->find(sym);
 		if (it != cfg->end() && it->second == "y") return Have::yes;
 		if (it != cfg->end() && it->second == "m") return moddir && !is_missing ? Have::yes : Have::no;
 		return Have::no;
 	}
 	if (!moddir) return Have::unknown;
-	if (std::string_view(f.symbol) == "VIRTIO_MMIO_CMDLINE_DEVICES")
-		return mmio_takes_devices(*moddir, plan) ? Have::yes : Have::no;
+	std::string_view s(sym);
+	if (s == "VIRTIO_MMIO_CMDLINE_DEVICES") return mmio_modinfo(*moddir, plan, kCmdlineParm, true);
+	if (s == "ACPI") return mmio_modinfo(*moddir, plan, kAcpiAlias, false);
 	// Only kGuestModules were resolved; the rest cannot be told apart.
-	if (f.module && std::find(kGuestModules.begin(), kGuestModules.end(), f.module) != kGuestModules.end())
+	if (module && std::find(kGuestModules.begin(), kGuestModules.end(), module) != kGuestModules.end())
 		return is_missing ? Have::no : Have::yes;
 	return Have::unknown;
 }
 
+// How the guest finds the virtio-mmio devices (bencher-vmm(1), DEVICE
+// DESCRIPTION). With ACPI, in the DSDT, which Linux 6.1 loads only with PCI
+// (its ACPICA then has no PCI config handler to install and gives up on
+// every table). Without ACPI, from virtio_mmio.device= entries: a kernel
+// with ACPI reads the hardware-reduced FADT and maps no ISA interrupt, so
+// their IRQs never work for it. PCI is only ever known to be off from a
+// config; a modular kernel has it.
+constexpr const char* kDiscovery =
+    "CONFIG_ACPI with CONFIG_PCI, or CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES without CONFIG_ACPI: a way to find "
+    "bencher-vmm's virtio-mmio devices (the ACPI DSDT, which Linux loads only with PCI, or virtio_mmio.device= on "
+    "the command line, whose interrupts a kernel with ACPI does not map)";
+
+Have discovery(const std::map<std::string, std::string>* cfg, const std::optional<std::string>& moddir,
+               const ModulePlan& plan) {
+	Have acpi = symbol("ACPI", nullptr, cfg, moddir, plan);
+	if (acpi == Have::yes) return symbol("PCI", nullptr, cfg, moddir, plan) == Have::no ? Have::no : Have::yes;
+	if (acpi == Have::no) return symbol("VIRTIO_MMIO_CMDLINE_DEVICES", nullptr, cfg, moddir, plan);
+	return Have::unknown;
+}
+
+std::string name_of(const char* what) {
+	std::string_view w(what);
+	return std::string(w.substr(0, w.find(':')));
+}
+
 }  // namespace
+
+bool acpi_devices(const std::string& kernel, const std::string& release, const std::optional<std::string>& moddir,
+                  const ModulePlan& plan) {
+	if (auto f = config_beside(kernel, release)) {
+		auto cfg = parse_config(read_regular(*f, kMaxConfigBytes));
+		return symbol("ACPI", nullptr, &cfg, moddir, plan) == Have::yes;
+	}
+	if (moddir)
+		if (Have h = mmio_modinfo(*moddir, plan, kAcpiAlias, false); h != Have::unknown) return h == Have::yes;
+	Mapping mapped = map_kernel(kernel);
+	std::string_view image = view(mapped);
+	if (!is_elf(image)) return false;
+	auto text = embedded_config(image);
+	if (!text) return false;
+	auto cfg = parse_config(*text);
+	return symbol("ACPI", nullptr, &cfg, moddir, plan) == Have::yes;
+}
 
 KernelCheck check_kernel(const std::string& kernel, const std::string& modules_dir) {
 	Mapping mapped = map_kernel(kernel);
@@ -418,11 +470,16 @@ KernelCheck check_kernel(const std::string& kernel, const std::string& modules_d
 		for (const auto& p : plan.load) r.modules.push_back(module_name(p));
 		r.config_source += (r.config_source.empty() ? "" : ", ") + *moddir;
 	}
+	const std::map<std::string, std::string>* c = text ? &cfg : nullptr;
 	for (const Feature& f : kFeatures) {
-		Have h = feature(f, text ? &cfg : nullptr, moddir, plan);
+		Have h = symbol(f.symbol, f.module, c, moddir, plan);
 		if (h == Have::no) r.lacks.push_back(strprintf("CONFIG_%s: %s", f.symbol, f.why));
 		if (h == Have::unknown) r.unknown.push_back(strprintf("CONFIG_%s", f.symbol));
 	}
+	Have d = discovery(c, moddir, plan);
+	if (d == Have::no) r.lacks.push_back(kDiscovery);
+	if (d == Have::unknown) r.unknown.push_back(name_of(kDiscovery));
+	r.acpi = symbol("ACPI", nullptr, c, moddir, plan) == Have::yes;
 	if (!text && !moddir)
 		r.config_source = "nothing: no embedded config (CONFIG_IKCONFIG), no config file beside the kernel and no "
 		                  "modules directory, so everything is taken as built in";

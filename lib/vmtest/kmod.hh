@@ -57,12 +57,23 @@ struct KernelCheck {
 	std::vector<std::string> lacks;   // one line each: what, and why it matters
 	std::vector<std::string> unknown; // CONFIG_ names nothing could tell about (taken as present)
 	std::vector<std::string> modules; // module names init will load from the initramfs
+	bool acpi = false;                // finds bencher-vmm's devices through ACPI (known, not guessed)
 	bool ok() const { return lacks.empty(); }
 };
 // What a kernel lacks for bencher-vmtest. Reads its configuration from the
 // image (CONFIG_IKCONFIG), a config file beside it (config-RELEASE, config),
 // and its modules directory; `modules_dir` "" finds it as above.
 KernelCheck check_kernel(const std::string& kernel_path, const std::string& modules_dir = "");
+
+// Whether KERNEL finds bencher-vmm's virtio-mmio devices through ACPI, from
+// what is cheap to read before every boot: a config file beside it, its
+// virtio_mmio module's info, an ELF vmlinux's embedded config (a bzImage's
+// payload is not decompressed for this). false when none of them tells: the
+// devices then stay on the command line as well, which a kernel without ACPI
+// needs and one with ACPI survives, at the cost of an error line per device
+// (bencher-vmm(1), DEVICE DESCRIPTION).
+bool acpi_devices(const std::string& kernel, const std::string& release, const std::optional<std::string>& modules_dir,
+                  const ModulePlan& plan);
 
 // A regular file of at most `max` bytes (no device, no fifo).
 std::string read_regular(const std::string& path, size_t max);

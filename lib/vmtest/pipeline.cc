@@ -61,10 +61,27 @@ std::vector<Share> shares_of(const Target& t, const RunContext& ctx) {
 	return s;
 }
 
+// What the guest kernel needs from the initramfs and the VMM: a modular
+// kernel's modules, dependencies first (none for a kernel that has them
+// built in, with no modules directory), and whether it finds the devices
+// through ACPI, so that they are left off its command line.
+struct GuestKernel {
+	std::vector<std::string> modules;
+	bool acpi = false;
+};
+
+GuestKernel guest_kernel(const std::string& kernel, const std::string& given) {
+	std::string release = kernel_release(kernel);
+	std::optional<std::string> dir = find_modules_dir(kernel, release, given);
+	ModulePlan plan;
+	if (dir) plan = modules_needed(release, *dir);
+	return {plan.load, acpi_devices(kernel, release, dir, plan)};
+}
+
 // The whole chain's argv, bencher-runner's, with the initramfs and the
 // virtio-fs sockets in place of the root disk.
 std::vector<std::string> chain_argv(const Target& t, const RunContext& ctx, const std::string& work,
-				    const std::vector<std::string>& tags) {
+				    const std::vector<std::string>& tags, bool acpi) {
 	const std::string& dir = ctx.tools.dir;
 	std::vector<std::string> a = {dir + "/collect-results", "--config", work + "/run.json", "--out",
 				      work + "/results.json", "--no-metrics", "--no-hmac-notice", "--vmm-report", work + "/vmm-report.json",
@@ -95,6 +112,7 @@ std::vector<std::string> chain_argv(const Target& t, const RunContext& ctx, cons
 		a.push_back("--virtiofs");
 		a.push_back(strprintf("%s=%zu", tags[i].c_str(), kFirstShareFd + i));
 	}
+	if (acpi) a.push_back("--no-cmdline-devices");
 	return a;
 }
 
@@ -189,17 +207,8 @@ void read_results(const std::string& work, int status, TargetResult& r) {
 	r.message = "the VM did not run COMMAND to its end (" + outcome + (error.empty() ? "" : ": " + error) + ")";
 }
 
-// A modular kernel's modules for the guest, dependencies first; none for a
-// kernel that has them built in (no modules directory).
-std::vector<std::string> guest_modules(const std::string& kernel, const std::string& given) {
-	std::string release = kernel_release(kernel);
-	std::optional<std::string> dir = find_modules_dir(kernel, release, given);
-	if (!dir) return {};
-	return modules_needed(release, *dir).load;
-}
-
 // After the machinery failed: what the kernel lacks, if it lacks anything
-// (a distribution kernel without command-line virtio-mmio devices boots,
+// (a kernel with neither ACPI nor command-line virtio-mmio devices boots,
 // but never reaches its devices), and what virtiofsd said.
 void explain_failure(const Target& t, const RunContext& ctx, const std::string& work, TargetResult& r) {
 	try {
@@ -219,9 +228,10 @@ void run_chain(const Target& t, const RunContext& ctx, const std::string& work, 
 	UniqueFd kernel(::open(t.kernel.c_str(), O_RDONLY | O_CLOEXEC));
 	if (!kernel) fail_errno("kernel " + t.kernel, errno, xc::kVmtestMachinery);
 	if (::mkdir((work + "/jail").c_str(), 0755) < 0) fail_errno("mkdir " + work + "/jail", errno, xc::kVmtestMachinery);
+	GuestKernel gk = guest_kernel(t.kernel, ctx.modules);
 	InitramfsSpec spec;
 	spec.init = ctx.tools.init;
-	spec.modules = guest_modules(t.kernel, ctx.modules);
+	spec.modules = gk.modules;
 	UniqueFd initrd = build_initramfs(spec);
 	std::vector<std::unique_ptr<Virtiofsd>> fs;
 	std::vector<std::string> tags;
@@ -234,7 +244,7 @@ void run_chain(const Target& t, const RunContext& ctx, const std::string& work, 
 	}
 	json::save_file(work + "/run.json", json::parse(run_json(t, ctx, tags), "run.json"), false);
 	UniqueFd report(::open((work + "/vmm-report.json").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-	std::vector<std::string> argv = chain_argv(t, ctx, work, tags);
+	std::vector<std::string> argv = chain_argv(t, ctx, work, tags, gk.acpi);
 	check_cancelled();
 	pid_t pid = ::fork();
 	if (pid < 0) fail_errno("fork", errno, xc::kVmtestMachinery);

@@ -16,7 +16,7 @@ setup() {
 	assert_eq 0 "$status"
 	for o in --kernel --kernel-fd --rootfs --rootfs-fd --rootfs-mode --initrd --initrd-fd --vsock-fd --kvm-fd \
 		--console --console-fd --report --report-fd --vcpus --memory --timeout --cmdline --cmdline-replace \
-		--verbose --config --no-seccomp; do
+		--verbose --config --no-cmdline-devices --no-seccomp; do
 		assert_contains "$output" "$o"
 	done
 	assert_contains "$output" "5 guest kernel panic"

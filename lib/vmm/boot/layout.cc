@@ -17,6 +17,7 @@ const uint64_t kGdt[4] = {
 std::vector<E820> e820_map(const GuestMemory& mem) {
 	std::vector<E820> map;
 	map.push_back({0, kEbdaStart, kE820Ram});
+	map.push_back({kEbdaStart, kHimemStart - kEbdaStart, kE820Reserved});
 	for (const auto& r : mem.regions()) {
 		uint64_t start = std::max(r.gpa, kHimemStart);
 		if (r.gpa + r.size <= start) continue;
@@ -60,6 +61,7 @@ void write_boot_params(const GuestMemory& mem, const LoadedKernel& k, uint64_t c
 		bp.e820_table[i].type = map[i].type;
 	}
 	bp.e820_entries = static_cast<uint8_t>(map.size());
+	bp.acpi_rsdp_addr = kAcpiStart;
 	mem.store(kZeroPage, bp);
 }
 

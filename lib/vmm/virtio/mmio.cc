@@ -31,6 +31,10 @@ enum : uint64_t {
 	kQueueAvailHigh = 0x094,
 	kQueueUsedLow = 0x0a0,
 	kQueueUsedHigh = 0x0a4,
+	kShmLenLow = 0x0b0,
+	kShmLenHigh = 0x0b4,
+	kShmBaseLow = 0x0b8,
+	kShmBaseHigh = 0x0bc,
 	kConfigGeneration = 0x0fc,
 	kConfig = 0x100,
 };
@@ -83,6 +87,13 @@ void Transport::read(uint64_t offset, uint8_t* data, size_t len) {
 			break;
 		case kStatus: v = status_; break;
 		case kConfigGeneration: v = 0; break;
+		// No shared memory regions: a length of ~0 says "none" (without it
+		// a kernel with FUSE_DAX takes virtio-fs for a DAX device and fails
+		// to reserve its window).
+		case kShmLenLow:
+		case kShmLenHigh:
+		case kShmBaseLow:
+		case kShmBaseHigh: v = 0xffffffff; break;
 		default: break;
 		}
 	}

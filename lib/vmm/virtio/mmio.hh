@@ -1,7 +1,8 @@
 // mmio.hh: the virtio-mmio (version 2) transport, Firecracker's split:
 // a Device model (features, queues, config space, what a notification does)
 // behind a transport that owns the register layout and the interrupt. The
-// guest finds each device through a virtio_mmio.device= command-line entry.
+// guest finds each device through a virtio_mmio.device= command-line entry
+// or, with ACPI, its LNRO0005 device in the DSDT (acpi/tables.hh).
 #pragma once
 
 #include <cstdint>

@@ -88,24 +88,31 @@ std::vector<uint8_t> make_bzimage(uint64_t payload, uint16_t version = 0x20f, ui
 }
 }  // namespace
 
-TEST(E820, LowRamThenHimem) {
+TEST(E820, LowRamThenTheTablesReservedThenHimem) {
 	FakeMemory mem(64 * MiB);
 	auto map = e820_map(mem);
-	ASSERT_EQ(map.size(), 2u);
+	ASSERT_EQ(map.size(), 3u);
 	EXPECT_EQ(map[0].addr, 0u);
 	EXPECT_EQ(map[0].size, kEbdaStart);
-	EXPECT_EQ(map[1].addr, kHimemStart);
-	EXPECT_EQ(map[1].size, 64 * MiB - kHimemStart);
-	for (const auto& e : map) EXPECT_EQ(e.type, kE820Ram);
+	EXPECT_EQ(map[0].type, kE820Ram);
+	// The MP table and the ACPI tables: reserved, as a PC's firmware says.
+	EXPECT_EQ(map[1].addr, kEbdaStart);
+	EXPECT_EQ(map[1].addr + map[1].size, kHimemStart);
+	EXPECT_EQ(map[1].type, kE820Reserved);
+	EXPECT_LE(map[1].addr, kAcpiStart);
+	EXPECT_EQ(kAcpiEnd, kHimemStart);
+	EXPECT_EQ(map[2].addr, kHimemStart);
+	EXPECT_EQ(map[2].size, 64 * MiB - kHimemStart);
+	EXPECT_EQ(map[2].type, kE820Ram);
 }
 
 TEST(E820, RegionAboveTheHole) {
 	FakeMemory mem(4 * MiB);
 	mem.add(0x100000000ull, 8 * MiB);
 	auto map = e820_map(mem);
-	ASSERT_EQ(map.size(), 3u);
-	EXPECT_EQ(map[2].addr, 0x100000000ull);
-	EXPECT_EQ(map[2].size, 8 * MiB);
+	ASSERT_EQ(map.size(), 4u);
+	EXPECT_EQ(map[3].addr, 0x100000000ull);
+	EXPECT_EQ(map[3].size, 8 * MiB);
 }
 
 TEST(ZeroPage, ElfKernelFields) {
@@ -123,9 +130,11 @@ TEST(ZeroPage, ElfKernelFields) {
 	EXPECT_EQ(bp.hdr.ramdisk_image, 0x3000000u);
 	EXPECT_EQ(bp.hdr.ramdisk_size, 12345u);
 	EXPECT_TRUE(bp.hdr.loadflags & LOADED_HIGH);
-	ASSERT_EQ(bp.e820_entries, 2);
-	EXPECT_EQ(bp.e820_table[1].addr, kHimemStart);
-	EXPECT_EQ(bp.e820_table[1].size, 64 * MiB - kHimemStart);
+	ASSERT_EQ(bp.e820_entries, 3);
+	EXPECT_EQ(bp.e820_table[1].type, kE820Reserved);
+	EXPECT_EQ(bp.e820_table[2].addr, kHimemStart);
+	EXPECT_EQ(bp.e820_table[2].size, 64 * MiB - kHimemStart);
+	EXPECT_EQ(bp.acpi_rsdp_addr, kAcpiStart);
 }
 
 TEST(ZeroPage, BzImageKeepsItsHeader) {

@@ -182,6 +182,9 @@ TEST(Config, CommandLineOrderAndReplace) {
 	o.cmdline_replace = "console=ttyS0";
 	o.cmdline_append.reset();
 	EXPECT_EQ(build_cmdline(o, "D"), "D console=ttyS0");
+	// For a kernel with ACPI the devices are in the DSDT alone.
+	o.no_cmdline_devices = true;
+	EXPECT_EQ(build_cmdline(o, "D"), "console=ttyS0");
 }
 
 TEST(Config, JsonFillsOnlyWhatTheCommandLineLeft) {
@@ -194,6 +197,9 @@ TEST(Config, JsonFillsOnlyWhatTheCommandLineLeft) {
 	EXPECT_EQ(*o.timeout_s, 0u);
 	VmConfig c = finalize(o);
 	EXPECT_EQ(c.rootfs_mode, RootfsMode::cow);
+	EXPECT_FALSE(c.no_cmdline_devices);
+	merge_json(o, R"({"no_cmdline_devices": true})", "vm.json");
+	EXPECT_TRUE(finalize(o).no_cmdline_devices);
 	Options bad;
 	EXPECT_THROW(merge_json(bad, R"({"kernel": "/k", "kernel_fd": 3})", "vm.json"), Error);
 	EXPECT_THROW(merge_json(bad, R"({"colour": 1})", "vm.json"), Error);

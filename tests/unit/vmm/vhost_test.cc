@@ -379,6 +379,11 @@ TEST(VirtioFs, ConfigHoldsTheTagAndOneRequestQueue) {
 	// Ring features pass through from the backend, nothing else.
 	reg(t, 0x14, 0);
 	EXPECT_EQ(reg(t, 0x10), (1u << 28) | (1u << 29));
+	// No shared memory region (a DAX window): its length reads as ~0,
+	// which a kernel with FUSE_DAX takes for "none".
+	reg(t, 0xac, 0);
+	EXPECT_EQ(reg(t, 0xb0), 0xffffffffu);
+	EXPECT_EQ(reg(t, 0xb4), 0xffffffffu);
 }
 
 TEST(VirtioFs, DriverOkHandsTheRingsToTheBackend) {
