@@ -187,8 +187,9 @@ private:
 	std::vector<std::unique_ptr<virtio::Fs>> fs_;
 	std::vector<std::unique_ptr<virtio::Transport>> transports_;
 	std::vector<UniqueFd> eventfds_;
-	std::string devices_cmdline_;
-	std::vector<acpi::MmioDevice> acpi_devices_;
+	// Every virtio-mmio device, in attach order: the DSDT and the
+	// virtio_mmio.device= entries both describe them from this list.
+	std::vector<acpi::MmioDevice> mmio_devices_;
 	// Shared with the vCPU threads (see start_vcpus()).
 	std::atomic<bool> gate_{false};
 	std::atomic<size_t> ready_{0};
@@ -292,8 +293,7 @@ Machine::VirtioSlot Machine::place_virtio(const virtio::Device& dev) {
 
 void Machine::attach(std::unique_ptr<virtio::Transport> t, const VirtioSlot& s) {
 	mmio_bus_.add(s.base, virtio::Transport::kSize, *t);
-	devices_cmdline_ += (devices_cmdline_.empty() ? "" : " ") + virtio::Transport::cmdline_entry(s.base, s.irq);
-	acpi_devices_.push_back({s.base, virtio::Transport::kSize, s.irq});
+	mmio_devices_.push_back({s.base, virtio::Transport::kSize, s.irq});
 	transports_.push_back(std::move(t));
 }
 
@@ -337,14 +337,17 @@ void Machine::add_virtiofs(Inputs::Virtiofs& share) {
 }
 
 void Machine::write_boot_data(const boot::LoadedKernel& k, const std::optional<boot::LoadedInitrd>& rd) {
-	std::string cmdline = build_cmdline(c_, devices_cmdline_);
+	std::string devices;
+	for (const acpi::MmioDevice& d : mmio_devices_)
+		devices += (devices.empty() ? "" : " ") + virtio::Transport::cmdline_entry(d.base, d.gsi);
+	std::string cmdline = build_cmdline(c_, devices);
 	BLOG_INFO("kernel command line: %s", cmdline.c_str());
 	boot::write_cmdline(*mem_, cmdline);
 	boot::write_boot_params(*mem_, k, cmdline.size(), rd ? &*rd : nullptr);
 	boot::write_gdt(*mem_);
 	boot::write_page_tables(*mem_);
 	boot::write_mptable(*mem_, c_.vcpus);
-	acpi::write_tables(*mem_, c_.vcpus, acpi_devices_);
+	acpi::write_tables(*mem_, c_.vcpus, mmio_devices_);
 }
 
 void Machine::create_vcpus(uint64_t entry) {
