@@ -15,10 +15,6 @@ constexpr uint8_t kZeroOp = 0x00, kOneOp = 0x01, kNameOp = 0x08, kBytePrefix = 0
 // Resource descriptors: small items carry their length in the tag byte.
 constexpr uint8_t kIoPort = 0x47, kEndTag = 0x79, kMemory32Fixed = 0x86, kExtendedInterrupt = 0x89;
 
-void le(Bytes& out, uint64_t v, size_t n) {
-	for (size_t i = 0; i < n; i++) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
 bool seg_char(char c, bool first) {
 	return (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
 }
@@ -27,6 +23,10 @@ bool seg_char(char c, bool first) {
 Bytes block(const Bytes& op, const Bytes& body) { return cat({op, pkg_length(body.size()), body}); }
 
 }  // namespace
+
+void le(Bytes& out, uint64_t v, size_t n) {
+	for (size_t i = 0; i < n; i++) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
 
 Bytes cat(std::initializer_list<Bytes> parts) {
 	Bytes out;

@@ -43,5 +43,7 @@ Bytes interrupt(uint32_t gsi, bool edge, bool active_low);
 
 // The parts one after another.
 Bytes cat(std::initializer_list<Bytes> parts);
+// Appends the low `n` bytes of `v`, little endian (as all of ACPI is).
+void le(Bytes& out, uint64_t v, size_t n);
 
 }  // namespace bencher::vmm::acpi::aml

@@ -42,9 +42,6 @@ constexpr uint32_t kLapicEnabled = 1;
 void put(Bytes& t, size_t off, uint64_t v, size_t n) {
 	for (size_t i = 0; i < n; i++) t[off + i] = static_cast<uint8_t>(v >> (8 * i));
 }
-void append(Bytes& t, uint64_t v, size_t n) {
-	for (size_t i = 0; i < n; i++) t.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
 
 // A table: the common header, then `body`; length and checksum filled in.
 // The table id is "BVMM" and the signature ("BVMMFACP").
@@ -106,7 +103,7 @@ Bytes rsdp(uint64_t xsdt_addr) {
 
 Bytes xsdt(const std::vector<uint64_t>& tables) {
 	Bytes body;
-	for (uint64_t a : tables) append(body, a, 8);
+	for (uint64_t a : tables) aml::le(body, a, 8);
 	return sdt("XSDT", 1, body);
 }
 
@@ -131,15 +128,15 @@ Bytes fadt(uint64_t dsdt_addr) {
 Bytes madt(uint32_t ncpus) {
 	if (ncpus == 0 || ncpus > boot::kMaxVcpus) fail(strprintf("ACPI: %u vCPUs (1-%u)", ncpus, boot::kMaxVcpus));
 	Bytes body;
-	append(body, boot::kLapicAddr, 4);
-	append(body, 0, 4);  // flags: no PC-AT PICs to set up (hardware-reduced)
+	aml::le(body, boot::kLapicAddr, 4);
+	aml::le(body, 0, 4);  // flags: no PC-AT PICs to set up (hardware-reduced)
 	for (uint32_t i = 0; i < ncpus; i++) {
 		body.insert(body.end(), {kMadtLapic, 8, static_cast<uint8_t>(i), static_cast<uint8_t>(i)});
-		append(body, kLapicEnabled, 4);
+		aml::le(body, kLapicEnabled, 4);
 	}
 	body.insert(body.end(), {kMadtIoapic, 12, static_cast<uint8_t>(ncpus), 0});
-	append(body, boot::kIoapicAddr, 4);
-	append(body, 0, 4);  // its first GSI
+	aml::le(body, boot::kIoapicAddr, 4);
+	aml::le(body, 0, 4);  // its first GSI
 	return sdt("APIC", 6, body);
 }
 
